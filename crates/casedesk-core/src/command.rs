@@ -1,0 +1,107 @@
+//! Every change to the workspace is one of these commands, executed by
+//! [`crate::Engine::execute`] in one transaction.
+
+use crate::model::{Channel, Event, Priority, Role};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Command {
+    /// Publish a case-type file; a changed file becomes a new version.
+    PublishCaseType {
+        file_name: String,
+        source: String,
+    },
+    CreateUser {
+        id: String,
+        name: String,
+        roles: Vec<Role>,
+        teams: Vec<String>,
+    },
+    CreateCustomer {
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        external_id: Option<String>,
+        #[ts(type = "Record<string, unknown>")]
+        extra: Map<String, Value>,
+    },
+    UpdateCustomer {
+        customer_id: Uuid,
+        name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        external_id: Option<String>,
+        #[ts(type = "Record<string, unknown> | null")]
+        extra: Option<Map<String, Value>>,
+    },
+    CreateCase {
+        case_type: String,
+        intent: Option<String>,
+        customer_id: Option<Uuid>,
+        subject: String,
+        description: String,
+        #[ts(type = "Record<string, unknown>")]
+        fields: Map<String, Value>,
+        priority: Option<Priority>,
+        /// Interaction to link at once (the call or email the case came from).
+        interaction_id: Option<Uuid>,
+    },
+    UpdateCaseFields {
+        case_id: Uuid,
+        #[ts(type = "Record<string, unknown>")]
+        fields: Map<String, Value>,
+    },
+    ChangeCaseStatus {
+        case_id: Uuid,
+        status: String,
+        reason: Option<String>,
+    },
+    AssignTask {
+        task_id: Uuid,
+        assignee: String,
+    },
+    StartTask {
+        task_id: Uuid,
+    },
+    CompleteTask {
+        task_id: Uuid,
+        outcome: String,
+        #[ts(type = "Record<string, unknown>")]
+        form_values: Map<String, Value>,
+        reason: Option<String>,
+    },
+    AddNote {
+        case_id: Uuid,
+        body: String,
+    },
+    AddAttachment {
+        case_id: Uuid,
+        file_name: String,
+        content_type: String,
+        content: Vec<u8>,
+    },
+    CreateInteraction {
+        channel: Channel,
+        external_id: Option<String>,
+        customer_id: Option<Uuid>,
+        summary: String,
+    },
+    LinkInteraction {
+        case_id: Uuid,
+        interaction_id: Uuid,
+    },
+}
+
+/// What a command did: its events, and the id (and reference) of what it created.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Executed {
+    pub events: Vec<Event>,
+    pub created_id: Option<String>,
+    pub reference: Option<String>,
+}

@@ -1,0 +1,210 @@
+//! The demo workspace: the shipped case types, a small team, customers and cases in
+//! several states, so a new user sees a working desk at first start.
+
+use crate::command::Command;
+use crate::error::Result;
+use crate::model::{Actor, Channel, Role};
+use crate::Engine;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+/// The case-type files that ship with the app.
+pub const CASE_TYPES: &[(&str, &str)] = &[
+    ("technical.toml", include_str!("../../demo/technical.toml")),
+    ("finance.toml", include_str!("../../demo/finance.toml")),
+    ("replacement.toml", include_str!("../../demo/replacement.toml")),
+    ("refund.toml", include_str!("../../demo/refund.toml")),
+    ("business_account.toml", include_str!("../../demo/business_account.toml")),
+];
+
+/// The demo team: (id, name, roles, teams).
+pub const USERS: &[(&str, &str, &[Role], &[&str])] = &[
+    ("ada", "Ada Admin", &[Role::Admin], &[]),
+    (
+        "sam",
+        "Sam Supervisor",
+        &[Role::Supervisor, Role::Agent],
+        &["Employees_group_A", "Finances_group_B", "Team_Supervisor"],
+    ),
+    ("alex", "Alex Advisor", &[Role::Agent], &["Employees_group_A"]),
+    ("bea", "Bea Billing", &[Role::Agent], &["Finances_group_B"]),
+    ("chris", "Chris Expert", &[Role::Agent], &["Expert_group_X"]),
+];
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+fn id(s: &Option<String>) -> Uuid {
+    s.as_deref().and_then(|s| s.parse().ok()).expect("the command created something")
+}
+
+/// Fills an empty workspace; does nothing (and returns false) when it has users already.
+pub fn seed(engine: &Engine) -> Result<bool> {
+    if !engine.users()?.is_empty() {
+        return Ok(false);
+    }
+    let system = Actor::system();
+    for (file, source) in CASE_TYPES {
+        engine
+            .execute(&system, Command::PublishCaseType { file_name: file.to_string(), source: source.to_string() })?;
+    }
+    for (uid, name, roles, teams) in USERS {
+        engine.execute(
+            &system,
+            Command::CreateUser {
+                id: uid.to_string(),
+                name: name.to_string(),
+                roles: roles.to_vec(),
+                teams: teams.iter().map(|t| t.to_string()).collect(),
+            },
+        )?;
+    }
+    let alex = Actor::new("alex", &[Role::Agent]);
+    let bea = Actor::new("bea", &[Role::Agent]);
+    let sam = Actor::new("sam", &[Role::Supervisor, Role::Agent]);
+    let customer = |name: &str, email: &str, phone: &str, ext: &str| -> Result<Uuid> {
+        let r = engine.execute(
+            &alex,
+            Command::CreateCustomer {
+                name: name.into(),
+                email: Some(email.into()),
+                phone: Some(phone.into()),
+                external_id: Some(ext.into()),
+                extra: obj(json!({ "segment": "consumer" })),
+            },
+        )?;
+        Ok(id(&r.created_id))
+    };
+    let maria = customer("Maria Keller", "maria.keller@example.com", "+49 30 1234567", "CRM-1001")?;
+    let tom = customer("Tom Hughes", "tom.hughes@example.co.uk", "+44 20 7946 0958", "CRM-1002")?;
+    let ines = customer("Inês Duarte", "ines.duarte@example.pt", "+351 21 555 0199", "CRM-1003")?;
+    let kofi = customer("Kofi Mensah", "kofi@example.com", "+233 30 222 1111", "CRM-1004")?;
+
+    let call = engine.execute(
+        &alex,
+        Command::CreateInteraction {
+            channel: Channel::Voice,
+            external_id: Some("CALL-88121".into()),
+            customer_id: Some(maria),
+            summary: "Internet drops every evening".into(),
+        },
+    )?;
+    let create = |actor: &Actor,
+                  case_type: &str,
+                  intent: &str,
+                  customer: Uuid,
+                  subject: &str,
+                  fields: Value,
+                  interaction: Option<Uuid>|
+     -> Result<Uuid> {
+        let r = engine.execute(
+            actor,
+            Command::CreateCase {
+                case_type: case_type.into(),
+                intent: Some(intent.into()),
+                customer_id: Some(customer),
+                subject: subject.into(),
+                description: String::new(),
+                fields: obj(fields),
+                priority: None,
+                interaction_id: interaction,
+            },
+        )?;
+        Ok(id(&r.created_id))
+    };
+    let tech = create(
+        &alex,
+        "technical",
+        "connectivity",
+        maria,
+        "Internet drops every evening",
+        json!({ "device": "Router", "serial_number": "RT7781234", "contact_phone": "+49 30 1234567" }),
+        Some(id(&call.created_id)),
+    )?;
+    create(
+        &alex,
+        "technical",
+        "device_fault",
+        kofi,
+        "Set-top box shows no picture",
+        json!({ "device": "Set-top box" }),
+        None,
+    )?;
+    let fin = create(
+        &bea,
+        "finance",
+        "billing_dispute",
+        tom,
+        "Card charged twice for October",
+        json!({ "invoice_number": "INV-204519", "disputed_amount": 39.90 }),
+        None,
+    )?;
+    create(
+        &alex,
+        "replacement",
+        "replace_device",
+        ines,
+        "Replacement router",
+        json!({ "device": "Router", "delivery_address": "Rua Augusta 120, 1100-053 Lisboa" }),
+        None,
+    )?;
+    let refund = create(&bea, "refund", "refund_request", tom, "Refund for cancelled order", json!({}), None)?;
+    create(
+        &sam,
+        "business_account",
+        "open_business_account",
+        kofi,
+        "Account for Mensah Trading Ltd",
+        json!({ "company_name": "Mensah Trading Ltd", "registration_number": "HRB123456", "contact_email": "office@mensah.example" }),
+        None,
+    )?;
+
+    engine.execute(
+        &alex,
+        Command::AddNote {
+            case_id: tech,
+            body: "Customer reports drops between 19:00 and 22:00; line test pending.".into(),
+        },
+    )?;
+    // Work already under way: Alex takes the diagnosis, Bea the billing check and the refund form.
+    let first_task = |case: Uuid| -> Result<Uuid> { engine.read(|db| Ok(db.tasks_of_case(case)?[0].id)) };
+    let t = first_task(tech)?;
+    engine.execute(&alex, Command::AssignTask { task_id: t, assignee: "alex".into() })?;
+    engine.execute(&alex, Command::StartTask { task_id: t })?;
+    let t = first_task(fin)?;
+    engine.execute(&bea, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
+    let t = first_task(refund)?;
+    engine.execute(&bea, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
+    engine.execute(
+        &bea,
+        Command::CompleteTask {
+            task_id: t,
+            outcome: "submit".into(),
+            form_values: obj(json!({ "amount": 59.0, "iban": "DE89370400440532013000", "reason": "Returned goods", "payment_date": "2026-10-02" })),
+            reason: None,
+        },
+    )?;
+    // One case already settled, for history.
+    let done = create(
+        &bea,
+        "finance",
+        "payment_plan",
+        maria,
+        "Instalments for the annual fee",
+        json!({ "invoice_number": "INV-201177" }),
+        None,
+    )?;
+    let t = first_task(done)?;
+    engine.execute(&bea, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
+    engine.execute(
+        &bea,
+        Command::CompleteTask {
+            task_id: t,
+            outcome: "no_error".into(),
+            form_values: Map::new(),
+            reason: Some("Plan agreed: 3 instalments".into()),
+        },
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,115 @@
+//! Users and CRM-light customers.
+
+use super::permissions::{require, Action};
+use super::Ctx;
+use crate::error::{Error, Result};
+use crate::fields::{is_email, normalise_phone};
+use crate::model::{Customer, User};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+pub fn create_user(ctx: &mut Ctx, user: User) -> Result<()> {
+    require(ctx.actor, Action::Configure)?;
+    if user.id.trim().is_empty() || user.id.contains(char::is_whitespace) || user.id == "system" {
+        return Err(Error::field("id", "must be a non-empty user name without spaces (and not 'system')"));
+    }
+    if user.name.trim().is_empty() {
+        return Err(Error::field("name", "must not be empty"));
+    }
+    if user.roles.is_empty() {
+        return Err(Error::field("roles", "a user needs at least one role"));
+    }
+    if ctx.tx.user(&user.id)?.is_some() {
+        return Err(Error::Conflict(format!("user '{}' already exists", user.id)));
+    }
+    ctx.tx.insert_user(&user, ctx.now)?;
+    ctx.created_id = Some(user.id.clone());
+    ctx.emit("user_created", None, None, Value::Null, serde_json::to_value(&user)?)
+}
+
+/// Checks and normalises the contact details a customer record holds.
+fn checked_contact(email: Option<String>, phone: Option<String>) -> Result<(Option<String>, Option<String>)> {
+    let email = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        if !is_email(e) {
+            return Err(Error::field("email", "must be an email address like name@example.com"));
+        }
+    }
+    let phone = match phone.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) {
+        Some(p) => Some(normalise_phone(&p).ok_or_else(|| {
+            Error::field("phone", "must be a phone number of 7 to 15 digits, optionally starting with +")
+        })?),
+        None => None,
+    };
+    Ok((email, phone))
+}
+
+fn checked_external_id(ctx: &Ctx, external_id: Option<String>, this: Option<Uuid>) -> Result<Option<String>> {
+    let external_id = external_id.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    if let Some(x) = &external_id {
+        if let Some(other) = ctx.tx.customer_by_external_id(x)? {
+            if Some(other) != this {
+                return Err(Error::field("external_id", format!("'{x}' already belongs to another customer")));
+            }
+        }
+    }
+    Ok(external_id)
+}
+
+pub fn create(
+    ctx: &mut Ctx,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    external_id: Option<String>,
+    extra: Map<String, Value>,
+) -> Result<()> {
+    require(ctx.actor, Action::WorkCases)?;
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(Error::field("name", "must not be empty"));
+    }
+    let (email, phone) = checked_contact(email, phone)?;
+    let external_id = checked_external_id(ctx, external_id, None)?;
+    let customer =
+        Customer { id: ctx.new_id(), name, email, phone, external_id, extra, created_at: ctx.now, updated_at: ctx.now };
+    ctx.tx.put_customer(&customer)?;
+    ctx.created_id = Some(customer.id.to_string());
+    ctx.emit("customer_created", None, None, Value::Null, serde_json::to_value(&customer)?)
+}
+
+pub fn update(
+    ctx: &mut Ctx,
+    id: Uuid,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    external_id: Option<String>,
+    extra: Option<Map<String, Value>>,
+) -> Result<()> {
+    require(ctx.actor, Action::WorkCases)?;
+    let before = ctx.tx.customer(id)?.ok_or_else(|| Error::not_found("customer", id))?;
+    let mut after = before.clone();
+    if let Some(n) = name {
+        after.name = n.trim().to_string();
+        if after.name.is_empty() {
+            return Err(Error::field("name", "must not be empty"));
+        }
+    }
+    let (e, p) = checked_contact(email.clone(), phone.clone())?;
+    if email.is_some() {
+        after.email = e;
+    }
+    if phone.is_some() {
+        after.phone = p;
+    }
+    if external_id.is_some() {
+        after.external_id = checked_external_id(ctx, external_id, Some(id))?;
+    }
+    if let Some(x) = extra {
+        after.extra = x;
+    }
+    after.updated_at = ctx.now;
+    ctx.tx.put_customer(&after)?;
+    ctx.emit("customer_updated", None, None, json!(before), json!(after))
+}

@@ -1,0 +1,311 @@
+//! The engine: `execute(actor, command)` runs one transaction that changes state, writes
+//! an event per change and the outbox rows those events need. Reads are plain queries.
+
+mod attachments;
+mod cases;
+mod casetypes;
+mod customers;
+pub mod permissions;
+mod plan;
+mod tasks;
+
+use crate::casetype::CaseTypeDef;
+use crate::clock::Clock;
+use crate::command::{Command, Executed};
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::store::{Db, EventDraft, OpenOptions, Tx};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+pub use attachments::sanitise_file_name;
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "casedesk.sqlite";
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub attachment_max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { attachment_max_bytes: 25 * 1024 * 1024 }
+    }
+}
+
+pub struct Engine {
+    db: Mutex<Db>,
+    clock: Arc<dyn Clock>,
+    data_dir: PathBuf,
+    limits: Limits,
+    /// Published versions never change, so their parsed definitions are cached.
+    types: Mutex<HashMap<(String, u32), Arc<CaseTypeDef>>>,
+    /// Keeps ids made in the same millisecond in creation order.
+    ids: Mutex<uuid::ContextV7>,
+}
+
+/// The state of one command's execution.
+pub(crate) struct Ctx<'a, 'c> {
+    pub tx: &'a Tx<'c>,
+    pub actor: &'a Actor,
+    pub now: DateTime<Utc>,
+    pub engine: &'a Engine,
+    pub events: Vec<Event>,
+    pub created_id: Option<String>,
+    pub reference: Option<String>,
+}
+
+impl Ctx<'_, '_> {
+    pub fn emit(
+        &mut self,
+        kind: &str,
+        case_id: Option<Uuid>,
+        task_id: Option<Uuid>,
+        before: Value,
+        after: Value,
+    ) -> Result<()> {
+        let event = self.tx.append_event(&EventDraft {
+            case_id,
+            task_id,
+            actor: &self.actor.user_id,
+            at: self.now,
+            kind,
+            before,
+            after,
+        })?;
+        for topic in outbox_topics(kind) {
+            self.tx.enqueue_outbox(event.seq, topic, self.now)?;
+        }
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// Time-ordered ids (UUID v7) from the engine's clock.
+    pub fn new_id(&self) -> Uuid {
+        let context = self.engine.ids.lock().unwrap_or_else(|p| p.into_inner());
+        let ts = uuid::Timestamp::from_unix(&*context, self.now.timestamp() as u64, self.now.timestamp_subsec_nanos());
+        Uuid::new_v7(ts)
+    }
+
+    pub fn case_type(&self, case_type: &str, version: u32) -> Result<Arc<CaseTypeDef>> {
+        self.engine.case_type_in(self.tx, case_type, version)
+    }
+
+    pub fn case(&self, id: Uuid) -> Result<Case> {
+        self.tx.case(id)?.ok_or_else(|| Error::not_found("case", id))
+    }
+
+    pub fn task(&self, id: Uuid) -> Result<Task> {
+        self.tx.task(id)?.ok_or_else(|| Error::not_found("task", id))
+    }
+}
+
+/// Which outbox topics an event feeds: the one place that decides what leaves the
+/// transaction for the outside world.
+pub fn outbox_topics(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "task_assigned" | "task_escalated" | "case_closed" | "case_created" => &["notify"],
+        _ => &[],
+    }
+}
+
+impl Engine {
+    /// Opens the workspace in `data_dir` (created if missing): the database file and the
+    /// attachment store.
+    pub fn open(data_dir: &Path, clock: Arc<dyn Clock>, opts: OpenOptions) -> Result<Engine> {
+        std::fs::create_dir_all(data_dir)?;
+        let db = Db::open(&data_dir.join(DB_FILE), opts)?;
+        Ok(Engine {
+            db: Mutex::new(db),
+            clock,
+            data_dir: data_dir.to_path_buf(),
+            limits: Limits::default(),
+            types: Default::default(),
+            ids: Mutex::new(uuid::ContextV7::new()),
+        })
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Runs one command in one transaction. On error nothing is changed.
+    pub fn execute(&self, actor: &Actor, command: Command) -> Result<Executed> {
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        db.write(|tx| {
+            let mut ctx = Ctx {
+                tx,
+                actor,
+                now: self.clock.now(),
+                engine: self,
+                events: vec![],
+                created_id: None,
+                reference: None,
+            };
+            check_actor(&ctx)?;
+            dispatch(&mut ctx, command)?;
+            Ok(Executed { events: ctx.events, created_id: ctx.created_id, reference: ctx.reference })
+        })
+    }
+
+    /// Read access for queries.
+    pub fn read<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        f(&db)
+    }
+
+    fn case_type_in(&self, tx: &Tx, case_type: &str, version: u32) -> Result<Arc<CaseTypeDef>> {
+        let key = (case_type.to_string(), version);
+        if let Some(def) = self.types.lock().unwrap().get(&key) {
+            return Ok(def.clone());
+        }
+        let json = tx
+            .case_type_definition(case_type, version)?
+            .ok_or_else(|| Error::not_found("case type", format!("{case_type} v{version}")))?;
+        let def: Arc<CaseTypeDef> = Arc::new(serde_json::from_str(&json)?);
+        self.types.lock().unwrap().insert(key, def.clone());
+        Ok(def)
+    }
+
+    /// Takes `size` reference numbers off this database's sequence for a client that
+    /// will create cases offline (the hub's side of offline references).
+    pub fn reserve_reference_block(&self, prefix: &str, size: i64) -> Result<(i64, i64)> {
+        if !(1..=1_000_000).contains(&size) {
+            return Err(Error::field("size", "a reference block holds 1 to 1,000,000 numbers"));
+        }
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        db.write(|tx| tx.reserve_reference_block(prefix, size))
+    }
+
+    /// Records a block of numbers reserved for this database by its hub; they are used
+    /// before the local sequence.
+    pub fn grant_reference_block(&self, prefix: &str, first: i64, last: i64) -> Result<()> {
+        if first < 1 || last < first {
+            return Err(Error::field("first", "a reference block needs 1 <= first <= last"));
+        }
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        db.write(|tx| tx.grant_reference_block(prefix, first, last))
+    }
+
+    // ---- queries ---------------------------------------------------------------------
+
+    /// The latest published version of every case type.
+    pub fn case_types(&self) -> Result<Vec<CaseTypeDef>> {
+        self.read(|db| {
+            db.case_type_versions()?.into_iter().map(|(_, _, json)| Ok(serde_json::from_str(&json)?)).collect()
+        })
+    }
+
+    pub fn case_summaries(&self, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+        self.read(|db| db.case_summaries(limit, offset))
+    }
+
+    /// A case with everything the case view shows.
+    pub fn case_detail(&self, id: Uuid) -> Result<CaseDetail> {
+        self.read(|db| {
+            let case = db.case(id)?.ok_or_else(|| Error::not_found("case", id))?;
+            let customer = match case.customer_id {
+                Some(c) => db.customer(c)?,
+                None => None,
+            };
+            Ok(CaseDetail {
+                tasks: db.tasks_of_case(id)?,
+                notes: db.notes_of_case(id)?,
+                attachments: db.attachments_of_case(id)?,
+                interactions: db.interactions_of_case(id)?,
+                history: db.events_of_case(id)?,
+                customer,
+                case,
+            })
+        })
+    }
+
+    pub fn case_by_reference(&self, reference: &str) -> Result<Option<Case>> {
+        self.read(|db| db.case_by_reference(reference))
+    }
+
+    pub fn search_customers(&self, query: &str, limit: u32) -> Result<Vec<Customer>> {
+        self.read(|db| db.search_customers(query, limit))
+    }
+
+    pub fn users(&self) -> Result<Vec<User>> {
+        self.read(|db| db.users())
+    }
+
+    /// Where an attachment's content is stored.
+    pub fn attachment_path(&self, sha256: &str) -> PathBuf {
+        attachments::blob_path(&self.data_dir, sha256)
+    }
+}
+
+fn check_actor(ctx: &Ctx) -> Result<()> {
+    if ctx.actor.user_id == "system" {
+        return Ok(());
+    }
+    match ctx.tx.user(&ctx.actor.user_id)? {
+        Some(_) => Ok(()),
+        None => Err(Error::Forbidden {
+            actor: ctx.actor.user_id.clone(),
+            action: "act in this workspace".into(),
+            rule: "the user does not exist".into(),
+        }),
+    }
+}
+
+fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
+    use Command::*;
+    match command {
+        PublishCaseType { file_name, source } => casetypes::publish(ctx, &file_name, &source),
+        CreateUser { id, name, roles, teams } => customers::create_user(ctx, User { id, name, roles, teams }),
+        CreateCustomer { name, email, phone, external_id, extra } => {
+            customers::create(ctx, name, email, phone, external_id, extra)
+        }
+        UpdateCustomer { customer_id, name, email, phone, external_id, extra } => {
+            customers::update(ctx, customer_id, name, email, phone, external_id, extra)
+        }
+        CreateCase { case_type, intent, customer_id, subject, description, fields, priority, interaction_id } => {
+            cases::create(
+                ctx,
+                cases::NewCase {
+                    case_type,
+                    intent,
+                    customer_id,
+                    subject,
+                    description,
+                    fields,
+                    priority,
+                    interaction_id,
+                },
+            )
+        }
+        UpdateCaseFields { case_id, fields } => cases::update_fields(ctx, case_id, fields),
+        ChangeCaseStatus { case_id, status, reason } => cases::change_status(ctx, case_id, &status, reason),
+        AssignTask { task_id, assignee } => tasks::assign(ctx, task_id, &assignee),
+        StartTask { task_id } => tasks::start(ctx, task_id),
+        CompleteTask { task_id, outcome, form_values, reason } => {
+            tasks::complete(ctx, task_id, &outcome, form_values, reason)
+        }
+        AddNote { case_id, body } => cases::add_note(ctx, case_id, body),
+        AddAttachment { case_id, file_name, content_type, content } => {
+            attachments::add(ctx, case_id, &file_name, &content_type, &content)
+        }
+        CreateInteraction { channel, external_id, customer_id, summary } => {
+            cases::create_interaction(ctx, channel, external_id, customer_id, summary)
+        }
+        LinkInteraction { case_id, interaction_id } => cases::link_interaction(ctx, case_id, interaction_id),
+    }
+}

@@ -1,0 +1,151 @@
+//! The case plan at work: which tasks a stage creates, where each outcome leads, and how
+//! a case closes. The invariant kept here: a closed case has no open task.
+
+use super::Ctx;
+use crate::casetype::{CaseTypeDef, Outcome, Then};
+use crate::error::Result;
+use crate::model::*;
+use serde_json::{json, Map, Value};
+
+/// Starts a stage: all its steps at once when parallel, else its first step.
+pub fn enter_stage(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, stage: usize) -> Result<()> {
+    let st = &def.stages[stage];
+    let before = json!({ "stage": case.stage });
+    case.stage = Some(st.id.clone());
+    case.updated_at = ctx.now;
+    ctx.emit("case_stage_changed", Some(case.id), None, before, json!({ "stage": st.id }))?;
+    let steps = if st.parallel { 0..st.steps.len() } else { 0..1 };
+    for step in steps {
+        create_task(ctx, case, def, (stage, step), None, None, 0)?;
+    }
+    Ok(())
+}
+
+/// Creates the task of one step, queued (or assigned, when `assignee` is given).
+pub fn create_task(
+    ctx: &mut Ctx,
+    case: &mut Case,
+    def: &CaseTypeDef,
+    (stage, step): (usize, usize),
+    assignee: Option<String>,
+    queue: Option<String>,
+    escalation_level: u32,
+) -> Result<Task> {
+    let st = &def.stages[stage];
+    let s = &st.steps[step];
+    let task = Task {
+        id: ctx.new_id(),
+        case_id: case.id,
+        stage: st.id.clone(),
+        step: s.id.clone(),
+        name: s.name.clone(),
+        kind: s.kind,
+        state: if assignee.is_some() { TaskState::Assigned } else { TaskState::Queued },
+        queue: Some(queue.unwrap_or_else(|| s.queue.clone())),
+        assignee,
+        priority: s.priority.unwrap_or(case.priority).min(case.priority),
+        escalation_level,
+        outcome: None,
+        form_values: Map::new(),
+        reason: None,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        completed_at: None,
+    };
+    ctx.tx.put_task(&task)?;
+    ctx.emit("task_created", Some(case.id), Some(task.id), Value::Null, serde_json::to_value(&task)?)?;
+    if let Some(a) = &task.assignee {
+        ctx.emit("task_assigned", Some(case.id), Some(task.id), json!({ "assignee": null }), json!({ "assignee": a }))?;
+    }
+    if case.stage.as_deref() != Some(&st.id) {
+        let before = json!({ "stage": case.stage });
+        case.stage = Some(st.id.clone());
+        ctx.emit("case_stage_changed", Some(case.id), None, before, json!({ "stage": st.id }))?;
+    }
+    Ok(task)
+}
+
+/// Follows an outcome of a finished task (already written as completed or escalated).
+pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, outcome: &Outcome) -> Result<()> {
+    let here = def.locate_step(&task.step).expect("tasks belong to steps of their pinned version");
+    match outcome.then {
+        Then::Next => {
+            let stage = &def.stages[here.0];
+            if stage.parallel {
+                let others_open =
+                    ctx.tx.tasks_of_case(case.id)?.iter().any(|t| t.stage == stage.id && t.state.is_open());
+                if !others_open {
+                    advance(ctx, case, def, here.0 + 1)?;
+                }
+            } else if here.1 + 1 < stage.steps.len() {
+                create_task(ctx, case, def, (here.0, here.1 + 1), None, None, 0)?;
+            } else {
+                advance(ctx, case, def, here.0 + 1)?;
+            }
+        }
+        Then::Close => {
+            let status = outcome.status.clone().unwrap_or_else(|| def.statuses.on_complete.clone());
+            close_case(ctx, case, &status, task.reason.clone())?;
+        }
+        Then::Escalate => {
+            let step = &def.stages[here.0].steps[here.1];
+            create_task(ctx, case, def, here, None, step.escalation.clone(), task.escalation_level + 1)?;
+        }
+        Then::SendBack => {
+            let target = outcome.step.as_deref().expect("checked on load");
+            let at = def.locate_step(target).expect("checked on load");
+            // Verification goes to the person who did that step last.
+            let advisor = ctx
+                .tx
+                .tasks_of_case(case.id)?
+                .into_iter()
+                .rfind(|t| t.step == target && t.state == TaskState::Completed)
+                .and_then(|t| t.assignee);
+            create_task(ctx, case, def, at, advisor, None, 0)?;
+        }
+        Then::Goto => {
+            let at = def.locate_step(outcome.step.as_deref().expect("checked on load")).expect("checked on load");
+            create_task(ctx, case, def, at, None, None, 0)?;
+        }
+    }
+    Ok(())
+}
+
+fn advance(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, next_stage: usize) -> Result<()> {
+    if next_stage < def.stages.len() {
+        enter_stage(ctx, case, def, next_stage)
+    } else {
+        close_case(ctx, case, &def.statuses.on_complete.clone(), None)
+    }
+}
+
+/// Puts the case in a closed status and cancels every task still open.
+pub fn close_case(ctx: &mut Ctx, case: &mut Case, status: &str, reason: Option<String>) -> Result<()> {
+    for mut t in ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.state.is_open()) {
+        let before = json!({ "state": t.state });
+        t.state = TaskState::Cancelled;
+        t.updated_at = ctx.now;
+        t.completed_at = Some(ctx.now);
+        ctx.tx.put_task(&t)?;
+        ctx.emit(
+            "task_cancelled",
+            Some(case.id),
+            Some(t.id),
+            before,
+            json!({ "state": t.state, "because": "case closed" }),
+        )?;
+    }
+    let before = json!({ "status": case.status, "category": case.status_category });
+    case.status = status.to_string();
+    case.status_category = StatusCategory::Closed;
+    case.closed_at = Some(ctx.now);
+    case.updated_at = ctx.now;
+    ctx.tx.update_case(case)?;
+    ctx.emit(
+        "case_closed",
+        Some(case.id),
+        None,
+        before,
+        json!({ "status": status, "category": case.status_category, "reason": reason }),
+    )
+}

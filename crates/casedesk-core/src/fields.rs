@@ -1,0 +1,336 @@
+//! Typed fields: their definitions (in case-type files and customer profiles) and the
+//! validation of values against them. One place decides whether a value is acceptable,
+//! for the desktop, the hub, the web form and the TOML loader alike.
+
+use crate::error::{Error, Result};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FieldKind {
+    Text,
+    Number,
+    Date,
+    Email,
+    Phone,
+    Choice,
+    Regex,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct FieldDef {
+    pub id: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub min_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// For `regex` fields: the pattern the whole value must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pattern: Option<String>,
+    /// Shown under the field, and named in the error when `pattern` fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub help: Option<String>,
+    /// Shown to the customer in the status portal.
+    #[serde(default)]
+    pub customer_visible: bool,
+}
+
+/// A definition problem, with the key it concerns (for locating the line).
+pub struct DefProblem {
+    pub key: &'static str,
+    pub rule: String,
+}
+
+impl FieldDef {
+    /// Checks the definition itself; returns the first rule it breaks.
+    pub fn check_definition(&self) -> std::result::Result<(), DefProblem> {
+        let p = |key, rule: String| Err(DefProblem { key, rule });
+        if !is_identifier(&self.id) {
+            return p(
+                "id",
+                format!("field id '{}' must be lower-case letters, digits and '_', starting with a letter", self.id),
+            );
+        }
+        if self.label.trim().is_empty() {
+            return p("label", format!("field '{}' needs a label", self.id));
+        }
+        let numeric = self.kind == FieldKind::Number;
+        if !numeric && (self.min.is_some() || self.max.is_some()) {
+            return p("min", format!("field '{}': min/max apply only to number fields", self.id));
+        }
+        if let (Some(a), Some(b)) = (self.min, self.max) {
+            if a > b {
+                return p("min", format!("field '{}': min {a} is greater than max {b}", self.id));
+            }
+        }
+        let textual = matches!(self.kind, FieldKind::Text | FieldKind::Email | FieldKind::Phone | FieldKind::Regex);
+        if !textual && (self.min_length.is_some() || self.max_length.is_some()) {
+            return p(
+                "min_length",
+                format!("field '{}': min_length/max_length apply only to text, email, phone and regex fields", self.id),
+            );
+        }
+        if let (Some(a), Some(b)) = (self.min_length, self.max_length) {
+            if a > b {
+                return p("min_length", format!("field '{}': min_length {a} is greater than max_length {b}", self.id));
+            }
+        }
+        match (self.kind, self.choices.is_empty()) {
+            (FieldKind::Choice, true) => {
+                return p("choices", format!("choice field '{}' needs at least one choice", self.id))
+            }
+            (k, false) if k != FieldKind::Choice => {
+                return p("choices", format!("field '{}': choices apply only to choice fields", self.id))
+            }
+            _ => {}
+        }
+        match (self.kind, &self.pattern) {
+            (FieldKind::Regex, None) => return p("type", format!("regex field '{}' needs a pattern", self.id)),
+            (FieldKind::Regex, Some(pat)) => {
+                if let Err(e) = Regex::new(pat) {
+                    return p(
+                        "pattern",
+                        format!("field '{}': pattern is not a valid regular expression: {e}", self.id),
+                    );
+                }
+            }
+            (_, Some(_)) => return p("pattern", format!("field '{}': pattern applies only to regex fields", self.id)),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks one value; `None` and `null` mean "not given". Returns the normalised value.
+    pub fn check_value(&self, value: Option<&Value>) -> Result<Option<Value>> {
+        let err = |rule: String| Err(Error::field(&self.id, rule));
+        let value = match value {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(v) => Some(v),
+        };
+        let Some(value) = value else {
+            return if self.required { err("is required".into()) } else { Ok(None) };
+        };
+        if self.kind == FieldKind::Number {
+            let Some(n) = value.as_f64() else {
+                return err(format!("must be a number, got {}", type_name(value)));
+            };
+            if let Some(min) = self.min.filter(|m| n < *m) {
+                return err(format!("must be at least {min}"));
+            }
+            if let Some(max) = self.max.filter(|m| n > *m) {
+                return err(format!("must be at most {max}"));
+            }
+            return Ok(Some(value.clone()));
+        }
+        let Some(s) = value.as_str() else {
+            return err(format!("must be text, got {}", type_name(value)));
+        };
+        let s = s.trim();
+        let chars = s.chars().count() as u32;
+        if let Some(min) = self.min_length.filter(|m| chars < *m) {
+            return err(format!("must be at least {min} characters"));
+        }
+        if let Some(max) = self.max_length.filter(|m| chars > *m) {
+            return err(format!("must be at most {max} characters"));
+        }
+        match self.kind {
+            FieldKind::Date => {
+                if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() {
+                    return err("must be a date written YYYY-MM-DD".into());
+                }
+            }
+            FieldKind::Email => {
+                if !is_email(s) {
+                    return err("must be an email address like name@example.com".into());
+                }
+            }
+            FieldKind::Phone => {
+                return match normalise_phone(s) {
+                    Some(p) => Ok(Some(Value::String(p))),
+                    None => err("must be a phone number of 7 to 15 digits, optionally starting with +".into()),
+                };
+            }
+            FieldKind::Choice => {
+                if !self.choices.iter().any(|c| c == s) {
+                    return err(format!("must be one of: {}", self.choices.join(", ")));
+                }
+            }
+            FieldKind::Regex => {
+                let pattern = self.pattern.as_deref().unwrap_or("");
+                if !full_match(pattern, s) {
+                    let rule = self.help.clone().unwrap_or_else(|| format!("must match the pattern {pattern}"));
+                    return err(rule);
+                }
+            }
+            FieldKind::Text | FieldKind::Number => {}
+        }
+        Ok(Some(Value::String(s.to_string())))
+    }
+}
+
+/// Validates a set of values against definitions: unknown keys are refused, required
+/// fields must be present, each value must satisfy its field. Returns the normalised set.
+pub fn check_values(defs: &[FieldDef], values: &Map<String, Value>) -> Result<Map<String, Value>> {
+    if let Some(unknown) = values.keys().find(|k| !defs.iter().any(|d| &d.id == *k)) {
+        return Err(Error::field(unknown, "is not a field of this form"));
+    }
+    let mut out = Map::new();
+    for def in defs {
+        if let Some(v) = def.check_value(values.get(&def.id))? {
+            out.insert(def.id.clone(), v);
+        }
+    }
+    Ok(out)
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 64
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn full_match(pattern: &str, s: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    // Compiled patterns are cached: validation runs on every keystroke and every create.
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap();
+    if !cache.contains_key(pattern) {
+        match Regex::new(&format!("^(?:{pattern})$")) {
+            Ok(re) => {
+                cache.insert(pattern.to_string(), re);
+            }
+            Err(_) => return false,
+        }
+    }
+    cache[pattern].is_match(s)
+}
+
+/// A deliberately plain check: one '@', a non-empty local part, a dotted domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !s.chars().any(char::is_whitespace)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+}
+
+/// Phone numbers are kept as '+' (if given) and digits, so search matches however typed.
+pub fn normalise_phone(s: &str) -> Option<String> {
+    let plus = s.trim_start().starts_with('+');
+    if s.chars().any(|c| !(c.is_ascii_digit() || " +-().".contains(c))) || s.matches('+').count() > usize::from(plus) {
+        return None;
+    }
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    (7..=15).contains(&digits.len()).then(|| if plus { format!("+{digits}") } else { digits })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn def(kind: FieldKind) -> FieldDef {
+        FieldDef {
+            id: "f".into(),
+            label: "F".into(),
+            kind,
+            required: true,
+            min: None,
+            max: None,
+            min_length: None,
+            max_length: None,
+            choices: vec![],
+            pattern: None,
+            help: None,
+            customer_visible: false,
+        }
+    }
+
+    #[test]
+    fn wrong_types_name_the_field_and_rule() {
+        let e = def(FieldKind::Number).check_value(Some(&json!("12"))).unwrap_err();
+        assert_eq!(e.to_string(), "f: must be a number, got text");
+        let e = def(FieldKind::Text).check_value(Some(&json!(3))).unwrap_err();
+        assert_eq!(e.to_string(), "f: must be text, got a number");
+        let e = def(FieldKind::Date).check_value(Some(&json!("2026-13-01"))).unwrap_err();
+        assert!(e.to_string().contains("YYYY-MM-DD"));
+        let e = def(FieldKind::Text).check_value(None).unwrap_err();
+        assert_eq!(e.to_string(), "f: is required");
+    }
+
+    #[test]
+    fn bounds_and_patterns() {
+        let mut d = def(FieldKind::Number);
+        d.min = Some(1.0);
+        d.max = Some(10.0);
+        assert!(d.check_value(Some(&json!(0))).is_err());
+        assert!(d.check_value(Some(&json!(11))).is_err());
+        assert!(d.check_value(Some(&json!(5.5))).is_ok());
+        let mut r = def(FieldKind::Regex);
+        r.pattern = Some("[A-Z]{2}[0-9]{4}".into());
+        assert!(r.check_value(Some(&json!("AB1234"))).is_ok());
+        assert!(r.check_value(Some(&json!("AB12345"))).is_err(), "pattern must match the whole value");
+        let mut c = def(FieldKind::Choice);
+        c.choices = vec!["a".into(), "b".into()];
+        assert_eq!(c.check_value(Some(&json!("c"))).unwrap_err().to_string(), "f: must be one of: a, b");
+    }
+
+    #[test]
+    fn emails_and_phones() {
+        assert!(is_email("ann@example.com"));
+        for bad in ["ann", "ann@", "@x.com", "a b@x.com", "a@x", "a@@x.com"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        assert_eq!(normalise_phone("+49 (30) 123-4567").as_deref(), Some("+49301234567"));
+        assert_eq!(normalise_phone("12345"), None);
+        assert_eq!(normalise_phone("12a4567890"), None);
+        assert_eq!(normalise_phone("12+34567890"), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let defs = vec![def(FieldKind::Text)];
+        let mut m = Map::new();
+        m.insert("f".into(), json!("x"));
+        m.insert("g".into(), json!("y"));
+        assert_eq!(check_values(&defs, &m).unwrap_err().to_string(), "g: is not a field of this form");
+    }
+}

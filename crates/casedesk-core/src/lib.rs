@@ -1,0 +1,19 @@
+//! Casedesk's engine: case types, cases, tasks and their events over a SQLite store.
+//! No Tauri and no HTTP here: the desktop shell and the hub server both use this crate.
+
+pub mod casetype;
+pub mod clock;
+pub mod command;
+pub mod demo;
+pub mod engine;
+pub mod error;
+pub mod fields;
+pub mod model;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use command::{Command, Executed};
+pub use engine::{Engine, Limits};
+pub use error::{Error, ErrorPayload, Result};
+pub use model::{Actor, Role};
+pub use store::OpenOptions;

@@ -1,0 +1,310 @@
+//! The domain's records as the engine hands them out (and as the UI sees them, via ts-rs).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    Agent,
+    Supervisor,
+    Admin,
+}
+
+/// Who executes a command. Authentication happens outside the engine (the shell knows
+/// its logged-in user, the hub checks tokens); the engine checks what the roles allow.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Actor {
+    pub user_id: String,
+    pub roles: Vec<Role>,
+}
+
+impl Actor {
+    pub fn new(user_id: impl Into<String>, roles: &[Role]) -> Self {
+        Actor { user_id: user_id.into(), roles: roles.to_vec() }
+    }
+    /// The engine itself (plan progression, timers); allowed everything.
+    pub fn system() -> Self {
+        Actor { user_id: "system".into(), roles: vec![Role::Admin, Role::Supervisor, Role::Agent] }
+    }
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub teams: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum StatusCategory {
+    Open,
+    InProgress,
+    Waiting,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TaskKind {
+    Approval,
+    Form,
+    Generic,
+}
+
+/// queued → offered → assigned → in_progress → completed | escalated | cancelled,
+/// with waiting beside in_progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TaskState {
+    Queued,
+    Offered,
+    Assigned,
+    InProgress,
+    Waiting,
+    Completed,
+    Escalated,
+    Cancelled,
+}
+
+impl TaskState {
+    pub fn is_open(self) -> bool {
+        !matches!(self, TaskState::Completed | TaskState::Escalated | TaskState::Cancelled)
+    }
+
+    /// The task state machine: the one place that says which moves are legal.
+    pub fn can_move_to(self, to: TaskState) -> bool {
+        use TaskState::*;
+        match (self, to) {
+            (Queued, Offered | Assigned) => true,
+            (Offered, Assigned | Queued) => true,
+            (Assigned, InProgress | Queued | Assigned) => true,
+            (InProgress, Waiting | Queued | Assigned) => true,
+            (Waiting, InProgress) => true,
+            (Assigned | InProgress | Waiting, Completed | Escalated) => true,
+            (from, Cancelled) => from.is_open(),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Queued => "queued",
+            TaskState::Offered => "offered",
+            TaskState::Assigned => "assigned",
+            TaskState::InProgress => "in_progress",
+            TaskState::Waiting => "waiting",
+            TaskState::Completed => "completed",
+            TaskState::Escalated => "escalated",
+            TaskState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskState> {
+        use TaskState::*;
+        [Queued, Offered, Assigned, InProgress, Waiting, Completed, Escalated, Cancelled]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+impl StatusCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCategory::Open => "open",
+            StatusCategory::InProgress => "in_progress",
+            StatusCategory::Waiting => "waiting",
+            StatusCategory::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StatusCategory> {
+        use StatusCategory::*;
+        [Open, InProgress, Waiting, Closed].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Priority 1 (highest) to 5 (lowest), as contact centres count it.
+pub type Priority = u8;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Case {
+    pub id: Uuid,
+    pub reference: String,
+    pub case_type: String,
+    pub type_version: u32,
+    pub type_name: String,
+    pub status: String,
+    pub status_category: StatusCategory,
+    pub stage: Option<String>,
+    pub priority: Priority,
+    pub owner: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub intent: Option<String>,
+    pub subject: String,
+    pub description: String,
+    #[ts(type = "Record<string, unknown>")]
+    pub fields: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Task {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub stage: String,
+    pub step: String,
+    pub name: String,
+    pub kind: TaskKind,
+    pub state: TaskState,
+    pub queue: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Priority,
+    pub escalation_level: u32,
+    pub outcome: Option<String>,
+    #[ts(type = "Record<string, unknown>")]
+    pub form_values: Map<String, Value>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Customer {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub external_id: Option<String>,
+    #[ts(type = "Record<string, unknown>")]
+    pub extra: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Channel {
+    Voice,
+    Email,
+    Chat,
+    Sms,
+    Web,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Interaction {
+    pub id: Uuid,
+    pub channel: Channel,
+    pub external_id: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub summary: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Note {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub added_by: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// One change, written in the same transaction as the state it describes.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Event {
+    pub seq: i64,
+    pub case_id: Option<Uuid>,
+    pub task_id: Option<Uuid>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    #[ts(type = "unknown")]
+    pub before: Value,
+    #[ts(type = "unknown")]
+    pub after: Value,
+}
+
+/// Everything the case view shows, read in one query round.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseDetail {
+    pub case: Case,
+    pub tasks: Vec<Task>,
+    pub customer: Option<Customer>,
+    pub notes: Vec<Note>,
+    pub attachments: Vec<Attachment>,
+    pub interactions: Vec<Interaction>,
+    pub history: Vec<Event>,
+}
+
+/// A row of the case list.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseSummary {
+    pub id: Uuid,
+    pub reference: String,
+    pub case_type: String,
+    pub type_name: String,
+    pub status: String,
+    pub status_category: StatusCategory,
+    pub stage: Option<String>,
+    pub priority: Priority,
+    pub subject: String,
+    pub customer_name: Option<String>,
+    pub open_tasks: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskState::*;
+
+    #[test]
+    fn finished_tasks_never_move() {
+        for from in [Completed, Escalated, Cancelled] {
+            for to in [Queued, Offered, Assigned, InProgress, Waiting, Completed, Escalated, Cancelled] {
+                assert!(!from.can_move_to(to), "{from:?} -> {to:?}");
+            }
+        }
+        assert!(!Queued.can_move_to(Completed), "a task must be assigned before it completes");
+    }
+}

@@ -1,0 +1,221 @@
+//! Opening a database file safely, and the read side of the store.
+
+use super::migrations::{latest_version, migrations, APPLICATION_ID};
+use super::rows;
+use super::tx::Tx;
+use crate::error::{Error, Result};
+use crate::model::{Attachment, Case, CaseSummary, Customer, Event, Interaction, Note, Task, User};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+pub struct Db {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Run SQLite's `quick_check` before opening (reads every page: slow on big files).
+    pub deep_check: bool,
+}
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+impl Db {
+    /// Opens (or creates) a database file and brings its schema up to date. A file that
+    /// is not a Casedesk database, is damaged, or is newer than this build is refused
+    /// before anything is written to it.
+    pub fn open(path: &Path, opts: OpenOptions) -> Result<Db> {
+        let shown = path.display().to_string();
+        let corrupt = |detail: String| Error::DatabaseCorrupt { path: shown.clone(), detail };
+        let existing = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
+        if existing {
+            let mut header = [0u8; 16];
+            use std::io::Read;
+            let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
+            if read.is_err() || &header != SQLITE_HEADER {
+                return Err(corrupt("it is not an SQLite database (bad file header)".into()));
+            }
+            let ro =
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                    .map_err(|e| corrupt(e.to_string()))?;
+            let probe = || -> rusqlite::Result<(i64, i64)> {
+                ro.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+                let version = ro.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                let app = ro.pragma_query_value(None, "application_id", |r| r.get(0))?;
+                Ok((version, app))
+            };
+            let (version, app) = probe().map_err(|e| corrupt(e.to_string()))?;
+            if app != APPLICATION_ID && !(app == 0 && version == 0) {
+                return Err(corrupt(format!("it belongs to another application (application_id {app})")));
+            }
+            if version > latest_version() {
+                return Err(Error::DatabaseTooNew { path: shown, found: version, supported: latest_version() });
+            }
+            if opts.deep_check {
+                let verdict: String =
+                    ro.query_row("PRAGMA quick_check(1)", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+                if verdict != "ok" {
+                    return Err(corrupt(verdict));
+                }
+            }
+        }
+        let conn = Connection::open(path)?;
+        let mut db = Db { conn, path: Some(path.to_path_buf()) };
+        db.prepare()?;
+        Ok(db)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Db> {
+        let mut db = Db { conn: Connection::open_in_memory()?, path: None };
+        db.prepare()?;
+        Ok(db)
+    }
+
+    fn prepare(&mut self) -> Result<()> {
+        // WAL with synchronous=NORMAL: a committed transaction survives a crash of the
+        // process (it is in the WAL file); only a power loss may lose the last commits.
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        self.conn.set_prepared_statement_cache_capacity(64);
+        migrations().to_latest(&mut self.conn).map_err(|e| Error::Storage(format!("schema migration failed: {e}")))?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Runs `f` in one write transaction: all of it commits, or none of it.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let wrapped = Tx::new(tx);
+        let out = f(&wrapped)?;
+        wrapped.commit()?;
+        Ok(out)
+    }
+
+    /// Read-only raw access, for tests and tools.
+    pub fn connection_ref(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Raw access for benchmarks and migration tests.
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    // ---- reads ------------------------------------------------------------------
+
+    pub fn case_type_versions(&self) -> Result<Vec<(String, u32, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT case_type, max(version), definition FROM case_type_versions GROUP BY case_type ORDER BY name",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn case_type_definition(&self, case_type: &str, version: u32) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT definition FROM case_type_versions WHERE case_type = ?1 AND version = ?2")?
+            .query_row(params![case_type, version], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn case(&self, id: Uuid) -> Result<Option<Case>> {
+        rows::case_by_id(&self.conn, id)
+    }
+
+    pub fn case_by_reference(&self, reference: &str) -> Result<Option<Case>> {
+        let id: Option<Uuid> = self
+            .conn
+            .prepare_cached("SELECT id FROM cases WHERE reference = ?1")?
+            .query_row([reference], |r| r.get(0))
+            .optional()?;
+        match id {
+            Some(id) => self.case(id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn tasks_of_case(&self, case_id: Uuid) -> Result<Vec<Task>> {
+        rows::tasks_of_case(&self.conn, case_id)
+    }
+
+    pub fn task(&self, id: Uuid) -> Result<Option<Task>> {
+        rows::task_by_id(&self.conn, id)
+    }
+
+    pub fn customer(&self, id: Uuid) -> Result<Option<Customer>> {
+        rows::customer_by_id(&self.conn, id)
+    }
+
+    pub fn user(&self, id: &str) -> Result<Option<User>> {
+        rows::user_by_id(&self.conn, id)
+    }
+
+    pub fn users(&self) -> Result<Vec<User>> {
+        rows::users(&self.conn)
+    }
+
+    pub fn search_customers(&self, query: &str, limit: u32) -> Result<Vec<Customer>> {
+        rows::search_customers(&self.conn, query, limit)
+    }
+
+    pub fn notes_of_case(&self, case_id: Uuid) -> Result<Vec<Note>> {
+        rows::notes_of_case(&self.conn, case_id)
+    }
+
+    pub fn attachments_of_case(&self, case_id: Uuid) -> Result<Vec<Attachment>> {
+        rows::attachments_of_case(&self.conn, case_id)
+    }
+
+    pub fn interactions_of_case(&self, case_id: Uuid) -> Result<Vec<Interaction>> {
+        rows::interactions_of_case(&self.conn, case_id)
+    }
+
+    pub fn events_of_case(&self, case_id: Uuid) -> Result<Vec<Event>> {
+        rows::events_of_case(&self.conn, case_id)
+    }
+
+    pub fn case_summaries(&self, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+        rows::case_summaries(&self.conn, limit, offset)
+    }
+
+    pub fn count(&self, table: Table) -> Result<i64> {
+        Ok(self.conn.query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| r.get(0))?)
+    }
+}
+
+/// Tables whose rows can be counted (tests, benchmarks, the demo seeder).
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Cases,
+    Tasks,
+    Events,
+    Outbox,
+    Customers,
+    CaseTypeVersions,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Cases => "cases",
+            Table::Tasks => "tasks",
+            Table::Events => "events",
+            Table::Outbox => "outbox",
+            Table::Customers => "customers",
+            Table::CaseTypeVersions => "case_type_versions",
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The schema, as an ordered list of migrations. The position in the list is the schema
+//! version (SQLite's `user_version`). Never edit a published migration: append one.
+
+use rusqlite_migration::{Migrations, M};
+
+/// 'CSKD': marks a SQLite file as a Casedesk database.
+pub const APPLICATION_ID: i64 = 0x4353_4B44;
+
+const V1: &str = r#"
+PRAGMA application_id = 1129532228;
+
+-- Published case-type versions are immutable: cases pin (case_type, version).
+CREATE TABLE case_type_versions (
+    case_type    TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    name         TEXT    NOT NULL,
+    definition   TEXT    NOT NULL,  -- CaseTypeDef as JSON
+    source       TEXT    NOT NULL,  -- the TOML as published
+    source_hash  TEXT    NOT NULL,
+    published_at INTEGER NOT NULL,
+    published_by TEXT    NOT NULL,
+    PRIMARY KEY (case_type, version)
+) WITHOUT ROWID;
+CREATE TRIGGER case_type_versions_immutable BEFORE UPDATE ON case_type_versions
+BEGIN SELECT RAISE(ABORT, 'published case-type versions are immutable'); END;
+CREATE TRIGGER case_type_versions_undeletable BEFORE DELETE ON case_type_versions
+BEGIN SELECT RAISE(ABORT, 'published case-type versions are immutable'); END;
+
+CREATE TABLE users (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    roles      TEXT NOT NULL,  -- JSON array
+    teams      TEXT NOT NULL,  -- JSON array
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE customers (
+    id          BLOB PRIMARY KEY,
+    name        TEXT NOT NULL,
+    name_key    TEXT NOT NULL,  -- lower-cased, for search
+    email       TEXT,
+    phone       TEXT,           -- '+' and digits only
+    external_id TEXT UNIQUE,
+    extra       TEXT NOT NULL,  -- JSON object of configured extra fields
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX customers_name ON customers(name_key);
+CREATE INDEX customers_email ON customers(email COLLATE NOCASE);
+CREATE INDEX customers_phone ON customers(phone);
+
+-- References: the local sequence per prefix, and blocks of numbers reserved for this
+-- database by a hub (used first, so offline clients never collide).
+CREATE TABLE reference_sequences (
+    prefix TEXT PRIMARY KEY,
+    next   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE reference_blocks (
+    prefix TEXT    NOT NULL,
+    first  INTEGER NOT NULL,
+    last   INTEGER NOT NULL,
+    next   INTEGER NOT NULL,
+    PRIMARY KEY (prefix, first),
+    CHECK (first <= next AND next <= last + 1)
+) WITHOUT ROWID;
+
+CREATE TABLE cases (
+    id              BLOB PRIMARY KEY,
+    reference       TEXT    NOT NULL UNIQUE,
+    case_type       TEXT    NOT NULL,
+    type_version    INTEGER NOT NULL,
+    status          TEXT    NOT NULL,
+    status_category TEXT    NOT NULL,
+    stage           TEXT,
+    priority        INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 5),
+    owner           TEXT REFERENCES users(id),
+    customer_id     BLOB REFERENCES customers(id),
+    intent          TEXT,
+    subject         TEXT    NOT NULL,
+    description     TEXT    NOT NULL,
+    fields          TEXT    NOT NULL,  -- JSON object
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    closed_at       INTEGER,
+    FOREIGN KEY (case_type, type_version) REFERENCES case_type_versions(case_type, version)
+);
+CREATE INDEX cases_customer ON cases(customer_id);
+CREATE INDEX cases_updated ON cases(updated_at);
+
+CREATE TABLE tasks (
+    id               BLOB PRIMARY KEY,
+    case_id          BLOB    NOT NULL REFERENCES cases(id),
+    stage            TEXT    NOT NULL,
+    step             TEXT    NOT NULL,
+    name             TEXT    NOT NULL,
+    kind             TEXT    NOT NULL,
+    state            TEXT    NOT NULL,
+    queue            TEXT,
+    assignee         TEXT REFERENCES users(id),
+    priority         INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 5),
+    escalation_level INTEGER NOT NULL DEFAULT 0,
+    outcome          TEXT,
+    form_values      TEXT    NOT NULL,
+    reason           TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    completed_at     INTEGER
+);
+CREATE INDEX tasks_case ON tasks(case_id);
+CREATE INDEX tasks_assignee ON tasks(assignee, state) WHERE assignee IS NOT NULL;
+CREATE INDEX tasks_queue ON tasks(queue, state);
+
+CREATE TABLE interactions (
+    id          BLOB PRIMARY KEY,
+    channel     TEXT    NOT NULL,
+    external_id TEXT,
+    customer_id BLOB REFERENCES customers(id),
+    summary     TEXT    NOT NULL,
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER
+);
+CREATE INDEX interactions_external ON interactions(channel, external_id);
+
+CREATE TABLE case_interactions (
+    case_id        BLOB    NOT NULL REFERENCES cases(id),
+    interaction_id BLOB    NOT NULL REFERENCES interactions(id),
+    linked_at      INTEGER NOT NULL,
+    linked_by      TEXT    NOT NULL,
+    PRIMARY KEY (case_id, interaction_id)
+) WITHOUT ROWID;
+CREATE INDEX case_interactions_interaction ON case_interactions(interaction_id);
+
+CREATE TABLE notes (
+    id         BLOB PRIMARY KEY,
+    case_id    BLOB    NOT NULL REFERENCES cases(id),
+    author     TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX notes_case ON notes(case_id);
+
+CREATE TABLE attachments (
+    id           BLOB PRIMARY KEY,
+    case_id      BLOB    NOT NULL REFERENCES cases(id),
+    file_name    TEXT    NOT NULL,
+    content_type TEXT    NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT    NOT NULL,  -- content lives in <data dir>/attachments/<sha256>
+    added_by     TEXT    NOT NULL,
+    added_at     INTEGER NOT NULL
+);
+CREATE INDEX attachments_case ON attachments(case_id);
+
+-- The event log: one row per change, written with the change.
+CREATE TABLE events (
+    seq     INTEGER PRIMARY KEY,
+    case_id BLOB,
+    task_id BLOB,
+    actor   TEXT    NOT NULL,
+    at      INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    before  TEXT    NOT NULL,
+    after   TEXT    NOT NULL
+);
+CREATE INDEX events_case ON events(case_id, seq) WHERE case_id IS NOT NULL;
+
+-- Work for the world outside the transaction (notifications now; webhooks, email later).
+CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY,
+    event_seq    INTEGER NOT NULL REFERENCES events(seq),
+    topic        TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX outbox_pending ON outbox(topic, id) WHERE delivered_at IS NULL;
+"#;
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    // One migration per list entry; keep in step with `migrations()`.
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        super::migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn latest_version_matches_the_list() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, super::latest_version());
+    }
+}

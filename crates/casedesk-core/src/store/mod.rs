@@ -1,0 +1,11 @@
+//! Storage. All SQL of the engine lives below this module; the engine's rules call the
+//! methods of [`Tx`] (inside a write transaction) and [`Db`] (reads). A second back end
+//! (PostgreSQL, for the hub) implements the same set of methods.
+
+mod db;
+pub mod migrations;
+mod rows;
+mod tx;
+
+pub use db::{Db, OpenOptions, Table};
+pub use tx::{EventDraft, Tx};

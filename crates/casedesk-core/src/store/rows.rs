@@ -1,0 +1,275 @@
+//! Row ↔ record mapping and the read queries, shared by [`super::Db`] and [`super::Tx`].
+
+use crate::clock::from_millis;
+use crate::error::Result;
+use crate::model::*;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+fn json_map(s: String) -> Map<String, Value> {
+    serde_json::from_str(&s).unwrap_or_default()
+}
+
+fn opt_time(v: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
+    v.map(from_millis)
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_value(Value::String(s.clone())).map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("unknown value '{s}'").into())
+    })
+}
+
+pub const CASE_COLUMNS: &str = "c.id, c.reference, c.case_type, c.type_version, v.name, c.status, c.status_category, c.stage, \
+     c.priority, c.owner, c.customer_id, c.intent, c.subject, c.description, c.fields, c.created_at, c.updated_at, c.closed_at";
+
+pub fn case_from_row(r: &Row) -> rusqlite::Result<Case> {
+    Ok(Case {
+        id: r.get(0)?,
+        reference: r.get(1)?,
+        case_type: r.get(2)?,
+        type_version: r.get(3)?,
+        type_name: r.get(4)?,
+        status: r.get(5)?,
+        status_category: parse_enum(r.get(6)?)?,
+        stage: r.get(7)?,
+        priority: r.get(8)?,
+        owner: r.get(9)?,
+        customer_id: r.get(10)?,
+        intent: r.get(11)?,
+        subject: r.get(12)?,
+        description: r.get(13)?,
+        fields: json_map(r.get(14)?),
+        created_at: from_millis(r.get(15)?),
+        updated_at: from_millis(r.get(16)?),
+        closed_at: opt_time(r.get(17)?),
+    })
+}
+
+pub fn case_by_id(conn: &Connection, id: Uuid) -> Result<Option<Case>> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases c JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version WHERE c.id = ?1"
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row([id], case_from_row).optional()?)
+}
+
+const TASK_COLUMNS: &str = "id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level, \
+     outcome, form_values, reason, created_at, updated_at, completed_at";
+
+fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
+    Ok(Task {
+        id: r.get(0)?,
+        case_id: r.get(1)?,
+        stage: r.get(2)?,
+        step: r.get(3)?,
+        name: r.get(4)?,
+        kind: parse_enum(r.get(5)?)?,
+        state: parse_enum(r.get(6)?)?,
+        queue: r.get(7)?,
+        assignee: r.get(8)?,
+        priority: r.get(9)?,
+        escalation_level: r.get(10)?,
+        outcome: r.get(11)?,
+        form_values: json_map(r.get(12)?),
+        reason: r.get(13)?,
+        created_at: from_millis(r.get(14)?),
+        updated_at: from_millis(r.get(15)?),
+        completed_at: opt_time(r.get(16)?),
+    })
+}
+
+pub fn task_by_id(conn: &Connection, id: Uuid) -> Result<Option<Task>> {
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], task_from_row).optional()?)
+}
+
+pub fn tasks_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Task>> {
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE case_id = ?1 ORDER BY created_at, id");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map([case_id], task_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+const CUSTOMER_COLUMNS: &str = "id, name, email, phone, external_id, extra, created_at, updated_at";
+
+fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        phone: r.get(3)?,
+        external_id: r.get(4)?,
+        extra: json_map(r.get(5)?),
+        created_at: from_millis(r.get(6)?),
+        updated_at: from_millis(r.get(7)?),
+    })
+}
+
+pub fn customer_by_id(conn: &Connection, id: Uuid) -> Result<Option<Customer>> {
+    let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], customer_from_row).optional()?)
+}
+
+/// By name prefix or word, exact email (any case), phone digits, or external id.
+pub fn search_customers(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Customer>> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Ok(vec![]);
+    }
+    let phone = crate::fields::normalise_phone(&q).unwrap_or_else(|| "\u{0}".into());
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let sql = format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers
+         WHERE name_key LIKE ?1 ESCAPE '\\' OR name_key LIKE ?2 ESCAPE '\\' OR email = ?3 COLLATE NOCASE
+            OR phone = ?4 OR phone = '+' || ?4 OR external_id = ?5
+         ORDER BY name_key LIMIT ?6"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(
+        params![format!("{escaped}%"), format!("% {escaped}%"), q, phone.trim_start_matches('+'), query.trim(), limit],
+        customer_from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn user_from_row(r: &Row) -> rusqlite::Result<User> {
+    let roles: String = r.get(2)?;
+    let teams: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        roles: serde_json::from_str(&roles).unwrap_or_default(),
+        teams: serde_json::from_str(&teams).unwrap_or_default(),
+    })
+}
+
+pub fn user_by_id(conn: &Connection, id: &str) -> Result<Option<User>> {
+    Ok(conn
+        .prepare_cached("SELECT id, name, roles, teams FROM users WHERE id = ?1")?
+        .query_row([id], user_from_row)
+        .optional()?)
+}
+
+pub fn users(conn: &Connection) -> Result<Vec<User>> {
+    let mut st = conn.prepare_cached("SELECT id, name, roles, teams FROM users ORDER BY name")?;
+    let rows = st.query_map([], user_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn notes_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Note>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, case_id, author, body, created_at FROM notes WHERE case_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = st.query_map([case_id], |r| {
+        Ok(Note {
+            id: r.get(0)?,
+            case_id: r.get(1)?,
+            author: r.get(2)?,
+            body: r.get(3)?,
+            created_at: from_millis(r.get(4)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn attachments_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Attachment>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, case_id, file_name, content_type, size, sha256, added_by, added_at FROM attachments WHERE case_id = ?1 ORDER BY added_at, id",
+    )?;
+    let rows = st.query_map([case_id], |r| {
+        Ok(Attachment {
+            id: r.get(0)?,
+            case_id: r.get(1)?,
+            file_name: r.get(2)?,
+            content_type: r.get(3)?,
+            size: r.get(4)?,
+            sha256: r.get(5)?,
+            added_by: r.get(6)?,
+            added_at: from_millis(r.get(7)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn interaction_from_row(r: &Row) -> rusqlite::Result<Interaction> {
+    Ok(Interaction {
+        id: r.get(0)?,
+        channel: parse_enum(r.get(1)?)?,
+        external_id: r.get(2)?,
+        customer_id: r.get(3)?,
+        summary: r.get(4)?,
+        started_at: from_millis(r.get(5)?),
+        ended_at: opt_time(r.get(6)?),
+    })
+}
+
+pub fn interaction_by_id(conn: &Connection, id: Uuid) -> Result<Option<Interaction>> {
+    Ok(conn
+        .prepare_cached("SELECT id, channel, external_id, customer_id, summary, started_at, ended_at FROM interactions WHERE id = ?1")?
+        .query_row([id], interaction_from_row)
+        .optional()?)
+}
+
+pub fn interactions_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Interaction>> {
+    let mut st = conn.prepare_cached(
+        "SELECT i.id, i.channel, i.external_id, i.customer_id, i.summary, i.started_at, i.ended_at
+         FROM case_interactions ci JOIN interactions i ON i.id = ci.interaction_id
+         WHERE ci.case_id = ?1 ORDER BY i.started_at",
+    )?;
+    let rows = st.query_map([case_id], interaction_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn event_from_row(r: &Row) -> rusqlite::Result<Event> {
+    let before: String = r.get(6)?;
+    let after: String = r.get(7)?;
+    Ok(Event {
+        seq: r.get(0)?,
+        case_id: r.get(1)?,
+        task_id: r.get(2)?,
+        actor: r.get(3)?,
+        at: from_millis(r.get(4)?),
+        kind: r.get(5)?,
+        before: serde_json::from_str(&before).unwrap_or(Value::Null),
+        after: serde_json::from_str(&after).unwrap_or(Value::Null),
+    })
+}
+
+pub fn events_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Event>> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, case_id, task_id, actor, at, kind, before, after FROM events WHERE case_id = ?1 ORDER BY seq",
+    )?;
+    let rows = st.query_map([case_id], event_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+    let mut st = conn.prepare_cached(
+        "SELECT c.id, c.reference, c.case_type, v.name, c.status, c.status_category, c.stage, c.priority, c.subject,
+                cu.name,
+                (SELECT count(*) FROM tasks t WHERE t.case_id = c.id AND t.state NOT IN ('completed','escalated','cancelled')),
+                c.updated_at
+         FROM cases c
+         JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version
+         LEFT JOIN customers cu ON cu.id = c.customer_id
+         ORDER BY c.updated_at DESC, c.id LIMIT ?1 OFFSET ?2",
+    )?;
+    let rows = st.query_map(params![limit, offset], |r| {
+        Ok(CaseSummary {
+            id: r.get(0)?,
+            reference: r.get(1)?,
+            case_type: r.get(2)?,
+            type_name: r.get(3)?,
+            status: r.get(4)?,
+            status_category: parse_enum(r.get(5)?)?,
+            stage: r.get(6)?,
+            priority: r.get(7)?,
+            subject: r.get(8)?,
+            customer_name: r.get(9)?,
+            open_tasks: r.get(10)?,
+            updated_at: from_millis(r.get(11)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,372 @@
+//! The write side of the store: every method runs inside one open transaction.
+
+use super::rows;
+use crate::clock::to_millis;
+use crate::error::{Error, Result};
+use crate::model::*;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde_json::Value;
+use std::ops::Deref;
+use uuid::Uuid;
+
+pub struct Tx<'c> {
+    tx: Transaction<'c>,
+}
+
+/// An event before it has its sequence number.
+pub struct EventDraft<'a> {
+    pub case_id: Option<Uuid>,
+    pub task_id: Option<Uuid>,
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+    pub kind: &'a str,
+    pub before: Value,
+    pub after: Value,
+}
+
+impl<'c> Deref for Tx<'c> {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &rusqlite::Connection {
+        &self.tx
+    }
+}
+
+fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+impl<'c> Tx<'c> {
+    pub(super) fn new(tx: Transaction<'c>) -> Self {
+        Tx { tx }
+    }
+
+    pub(super) fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+
+    // ---- case types -------------------------------------------------------------
+
+    pub fn latest_case_type(&self, case_type: &str) -> Result<Option<(u32, String)>> {
+        Ok(self
+            .prepare_cached("SELECT version, source_hash FROM case_type_versions WHERE case_type = ?1 ORDER BY version DESC LIMIT 1")?
+            .query_row([case_type], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    pub fn case_type_definition(&self, case_type: &str, version: u32) -> Result<Option<String>> {
+        Ok(self
+            .prepare_cached("SELECT definition FROM case_type_versions WHERE case_type = ?1 AND version = ?2")?
+            .query_row(params![case_type, version], |r| r.get(0))
+            .optional()?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_case_type_version(
+        &self,
+        case_type: &str,
+        version: u32,
+        name: &str,
+        definition: &str,
+        source: &str,
+        source_hash: &str,
+        at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO case_type_versions (case_type, version, name, definition, source, source_hash, published_at, published_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![case_type, version, name, definition, source, source_hash, to_millis(at), by])?;
+        Ok(())
+    }
+
+    // ---- users --------------------------------------------------------------------
+
+    pub fn user(&self, id: &str) -> Result<Option<User>> {
+        rows::user_by_id(self, id)
+    }
+
+    pub fn insert_user(&self, u: &User, at: DateTime<Utc>) -> Result<()> {
+        self.prepare_cached("INSERT INTO users (id, name, roles, teams, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![
+                u.id,
+                u.name,
+                serde_json::to_string(&u.roles)?,
+                serde_json::to_string(&u.teams)?,
+                to_millis(at)
+            ])?;
+        Ok(())
+    }
+
+    // ---- customers ----------------------------------------------------------------
+
+    pub fn customer(&self, id: Uuid) -> Result<Option<Customer>> {
+        rows::customer_by_id(self, id)
+    }
+
+    pub fn customer_by_external_id(&self, external_id: &str) -> Result<Option<Uuid>> {
+        Ok(self
+            .prepare_cached("SELECT id FROM customers WHERE external_id = ?1")?
+            .query_row([external_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Inserts or replaces a customer row.
+    pub fn put_customer(&self, c: &Customer) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO customers (id, name, name_key, email, phone, external_id, extra, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(id) DO UPDATE SET name = ?2, name_key = ?3, email = ?4, phone = ?5, external_id = ?6,
+                extra = ?7, updated_at = ?9",
+        )?
+        .execute(params![
+            c.id,
+            c.name,
+            c.name.to_lowercase(),
+            c.email,
+            c.phone,
+            c.external_id,
+            serde_json::to_string(&c.extra)?,
+            to_millis(c.created_at),
+            to_millis(c.updated_at)
+        ])?;
+        Ok(())
+    }
+
+    // ---- references ---------------------------------------------------------------
+
+    /// The next reference number for a prefix: from a reserved block if this database
+    /// holds one, else from the local sequence.
+    pub fn next_reference_number(&self, prefix: &str) -> Result<i64> {
+        let block: Option<(i64, i64)> = self
+            .prepare_cached(
+                "SELECT first, next FROM reference_blocks WHERE prefix = ?1 AND next <= last ORDER BY first LIMIT 1",
+            )?
+            .query_row([prefix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((first, next)) = block {
+            self.prepare_cached("UPDATE reference_blocks SET next = next + 1 WHERE prefix = ?1 AND first = ?2")?
+                .execute(params![prefix, first])?;
+            return Ok(next);
+        }
+        Ok(self
+            .prepare_cached(
+                "INSERT INTO reference_sequences (prefix, next) VALUES (?1, 2)
+                 ON CONFLICT(prefix) DO UPDATE SET next = next + 1 RETURNING next - 1",
+            )?
+            .query_row([prefix], |r| r.get(0))?)
+    }
+
+    /// Takes `size` numbers off the local sequence (the hub, for a client).
+    pub fn reserve_reference_block(&self, prefix: &str, size: i64) -> Result<(i64, i64)> {
+        let first: i64 = self
+            .prepare_cached(
+                "INSERT INTO reference_sequences (prefix, next) VALUES (?1, 1 + ?2)
+                 ON CONFLICT(prefix) DO UPDATE SET next = next + ?2 RETURNING next - ?2",
+            )?
+            .query_row(params![prefix, size], |r| r.get(0))?;
+        Ok((first, first + size - 1))
+    }
+
+    /// Records a block reserved for this database elsewhere (a client, from its hub).
+    pub fn grant_reference_block(&self, prefix: &str, first: i64, last: i64) -> Result<()> {
+        self.prepare_cached("INSERT INTO reference_blocks (prefix, first, last, next) VALUES (?1, ?2, ?3, ?2)")?
+            .execute(params![prefix, first, last])?;
+        Ok(())
+    }
+
+    // ---- cases --------------------------------------------------------------------
+
+    pub fn case(&self, id: Uuid) -> Result<Option<Case>> {
+        rows::case_by_id(self, id)
+    }
+
+    pub fn insert_case(&self, c: &Case) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO cases (id, reference, case_type, type_version, status, status_category, stage, priority, owner,
+                customer_id, intent, subject, description, fields, created_at, updated_at, closed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?
+        .execute(params![
+            c.id,
+            c.reference,
+            c.case_type,
+            c.type_version,
+            c.status,
+            c.status_category.as_str(),
+            c.stage,
+            c.priority,
+            c.owner,
+            c.customer_id,
+            c.intent,
+            c.subject,
+            c.description,
+            serde_json::to_string(&c.fields)?,
+            to_millis(c.created_at),
+            to_millis(c.updated_at),
+            c.closed_at.map(to_millis)
+        ])
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                Error::Conflict(format!("reference {} is already in use", c.reference))
+            }
+            e => e.into(),
+        })?;
+        Ok(())
+    }
+
+    /// Writes the mutable part of a case (everything but id, reference and type).
+    pub fn update_case(&self, c: &Case) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE cases SET status = ?2, status_category = ?3, stage = ?4, priority = ?5, owner = ?6, customer_id = ?7,
+                intent = ?8, subject = ?9, description = ?10, fields = ?11, updated_at = ?12, closed_at = ?13
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            c.id,
+            c.status,
+            c.status_category.as_str(),
+            c.stage,
+            c.priority,
+            c.owner,
+            c.customer_id,
+            c.intent,
+            c.subject,
+            c.description,
+            serde_json::to_string(&c.fields)?,
+            to_millis(c.updated_at),
+            c.closed_at.map(to_millis)
+        ])?;
+        Ok(())
+    }
+
+    // ---- tasks --------------------------------------------------------------------
+
+    pub fn task(&self, id: Uuid) -> Result<Option<Task>> {
+        rows::task_by_id(self, id)
+    }
+
+    pub fn tasks_of_case(&self, case_id: Uuid) -> Result<Vec<Task>> {
+        rows::tasks_of_case(self, case_id)
+    }
+
+    /// Inserts or replaces a task row.
+    pub fn put_task(&self, t: &Task) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO tasks (id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level,
+                outcome, form_values, reason, created_at, updated_at, completed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT(id) DO UPDATE SET state = ?7, queue = ?8, assignee = ?9, priority = ?10, escalation_level = ?11,
+                outcome = ?12, form_values = ?13, reason = ?14, updated_at = ?16, completed_at = ?17",
+        )?
+        .execute(params![
+            t.id,
+            t.case_id,
+            t.stage,
+            t.step,
+            t.name,
+            enum_str(&t.kind),
+            t.state.as_str(),
+            t.queue,
+            t.assignee,
+            t.priority,
+            t.escalation_level,
+            t.outcome,
+            serde_json::to_string(&t.form_values)?,
+            t.reason,
+            to_millis(t.created_at),
+            to_millis(t.updated_at),
+            t.completed_at.map(to_millis)
+        ])?;
+        Ok(())
+    }
+
+    // ---- notes, attachments, interactions ----------------------------------------
+
+    pub fn insert_note(&self, n: &Note) -> Result<()> {
+        self.prepare_cached("INSERT INTO notes (id, case_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![n.id, n.case_id, n.author, n.body, to_millis(n.created_at)])?;
+        Ok(())
+    }
+
+    pub fn insert_attachment(&self, a: &Attachment) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO attachments (id, case_id, file_name, content_type, size, sha256, added_by, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            a.id,
+            a.case_id,
+            a.file_name,
+            a.content_type,
+            a.size,
+            a.sha256,
+            a.added_by,
+            to_millis(a.added_at)
+        ])?;
+        Ok(())
+    }
+
+    pub fn interaction(&self, id: Uuid) -> Result<Option<Interaction>> {
+        rows::interaction_by_id(self, id)
+    }
+
+    pub fn insert_interaction(&self, i: &Interaction) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO interactions (id, channel, external_id, customer_id, summary, started_at, ended_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            i.id,
+            enum_str(&i.channel),
+            i.external_id,
+            i.customer_id,
+            i.summary,
+            to_millis(i.started_at),
+            i.ended_at.map(to_millis)
+        ])?;
+        Ok(())
+    }
+
+    /// Links a case and an interaction; false if they were linked already.
+    pub fn link_interaction(&self, case_id: Uuid, interaction_id: Uuid, at: DateTime<Utc>, by: &str) -> Result<bool> {
+        let n = self
+            .prepare_cached(
+                "INSERT INTO case_interactions (case_id, interaction_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![case_id, interaction_id, to_millis(at), by])?;
+        Ok(n == 1)
+    }
+
+    // ---- events and outbox -------------------------------------------------------
+
+    pub fn append_event(&self, e: &EventDraft) -> Result<Event> {
+        let before = serde_json::to_string(&e.before)?;
+        let after = serde_json::to_string(&e.after)?;
+        self.prepare_cached(
+            "INSERT INTO events (case_id, task_id, actor, at, kind, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![e.case_id, e.task_id, e.actor, to_millis(e.at), e.kind, before, after])?;
+        Ok(Event {
+            seq: self.last_insert_rowid(),
+            case_id: e.case_id,
+            task_id: e.task_id,
+            actor: e.actor.to_string(),
+            at: e.at,
+            kind: e.kind.to_string(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+        })
+    }
+
+    pub fn enqueue_outbox(&self, event_seq: i64, topic: &str, at: DateTime<Utc>) -> Result<()> {
+        self.prepare_cached("INSERT INTO outbox (event_seq, topic, created_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![event_seq, topic, to_millis(at)])?;
+        Ok(())
+    }
+}

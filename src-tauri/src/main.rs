@@ -1,0 +1,3 @@
+fn main() {
+    casedesk_app::run()
+}
