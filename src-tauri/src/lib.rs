@@ -1,1 +1,25 @@
-pub fn run() {}
+//! The desktop shell: opens the workspace, hands the engine to the window, and turns
+//! IPC calls into engine calls. No domain rule lives here.
+
+mod commands;
+mod workspace;
+
+pub fn run() {
+    let app = tauri::Builder::default()
+        .setup(|app| {
+            let state = workspace::open(app.handle())?;
+            tauri::Manager::manage(app, state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::workspace_info,
+            commands::list_case_types,
+            commands::list_cases,
+            commands::get_case,
+            commands::execute,
+        ]);
+    if let Err(e) = app.run(tauri::generate_context!()) {
+        eprintln!("casedesk: {e}");
+        std::process::exit(1);
+    }
+}

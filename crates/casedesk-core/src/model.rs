@@ -294,6 +294,17 @@ pub struct CaseSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Who is signed in on this desk and where the workspace lives.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WorkspaceInfo {
+    pub user: User,
+    pub data_dir: String,
+    pub schema_version: i64,
+    /// "standalone" until a hub is configured.
+    pub mode: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::TaskState::*;

@@ -253,7 +253,7 @@ pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<
          FROM cases c
          JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version
          LEFT JOIN customers cu ON cu.id = c.customer_id
-         ORDER BY c.updated_at DESC, c.id LIMIT ?1 OFFSET ?2",
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT ?1 OFFSET ?2",
     )?;
     let rows = st.query_map(params![limit, offset], |r| {
         Ok(CaseSummary {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the engine's tests, the UI's type-check and lint,
+# and the desktop app end to end in a real window under Xvfb. Installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+[[ -f "$HOME/.cargo/env" ]] && source "$HOME/.cargo/env"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Rust formatting"
+cargo fmt --all --check
+
+step "UI build, type-check and lint"
+npm --prefix ui run --silent build
+npm --prefix ui run --silent check
+npm --prefix ui run --silent lint
+
+step "Clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "Engine and shell tests"
+cargo test --workspace
+
+step "Generated TypeScript bindings match the Rust types"
+if git rev-parse --git-dir >/dev/null 2>&1 && [[ -n "$(git status --porcelain -- ui/src/bindings)" ]]; then
+  git status --porcelain -- ui/src/bindings
+  echo "ui/src/bindings is out of date: run 'cargo test -p casedesk-core' and commit the result" >&2
+  exit 1
+fi
+
+step "Desktop build with the UI embedded"
+scripts/tauri.sh build --debug --no-bundle
+
+step "Desktop end to end (tauri-driver, WebKitWebDriver, Xvfb)"
+xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- npm --prefix tests run --silent desktop

@@ -1,0 +1,37 @@
+// The one module that talks to the Rust side. Types come from the engine (ts-rs).
+import { invoke } from "@tauri-apps/api/core";
+import type { CaseDetail } from "../bindings/CaseDetail";
+import type { CaseSummary } from "../bindings/CaseSummary";
+import type { CaseTypeDef } from "../bindings/CaseTypeDef";
+import type { Command } from "../bindings/Command";
+import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { Executed } from "../bindings/Executed";
+import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
+
+/** An engine error as it crosses IPC: a stable code and a message naming field and rule. */
+export class BackendError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    const p = e as Partial<ErrorPayload>;
+    if (p && typeof p.code === "string") throw new BackendError(p.code, p.message ?? p.code);
+    throw new BackendError("ipc", String(e));
+  }
+}
+
+export const backend = {
+  workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
+  caseTypes: () => call<CaseTypeDef[]>("list_case_types"),
+  cases: (limit = 200, offset = 0) => call<CaseSummary[]>("list_cases", { limit, offset }),
+  caseDetail: (id: string) => call<CaseDetail>("get_case", { id }),
+  execute: (command: Command) => call<Executed>("execute", { command }),
+};

@@ -1,0 +1,23 @@
+// Display helpers: wording only, no domain rules.
+import type { ServiceLevel } from "../bindings/ServiceLevel";
+import type { StatusCategory } from "../bindings/StatusCategory";
+
+export function describeServiceLevel(sl: ServiceLevel): string {
+  const unit = sl.duration === 1 ? sl.unit.replace(/s$/, "") : sl.unit;
+  const basis = sl.time === "open_office" ? "open-office time" : "calendar time";
+  return `${sl.duration} ${unit}, ${basis}`;
+}
+
+export function categoryLabel(c: StatusCategory): string {
+  return { open: "Open", in_progress: "In progress", waiting: "Waiting", closed: "Closed" }[c];
+}
+
+export function humanise(id: string): string {
+  const s = id.replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export function when(iso: string): string {
+  const d = new Date(iso);
+  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
