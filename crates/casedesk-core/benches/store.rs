@@ -1,1 +1,181 @@
-fn main() {}
+//! Store benchmarks (a bench binary that prints its figures):
+//!   cargo bench -p casedesk-core --bench store
+//! BENCH_CASES sets the size of the big database (default 1,000,000).
+//!
+//! 1. Raw SQLite: one small row per committed transaction, same file settings as the
+//!    engine (WAL, synchronous=NORMAL) — the reference — next to create-case through
+//!    the engine (case + first task + 3 events + outbox row, one transaction each).
+//! 2. Opening a case (the case, 50 tasks, 200 events, its customer) in a database of
+//!    BENCH_CASES cases: p50 / p99 over many reads.
+//! 3. Bytes on disk per case.
+
+use casedesk_core::model::{Actor, Role};
+use casedesk_core::{demo, Command, Engine, OpenOptions, SystemClock};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+fn new_case(customer: Option<Uuid>, i: usize) -> Command {
+    Command::CreateCase {
+        case_type: "technical".into(),
+        intent: Some("connectivity".into()),
+        customer_id: customer,
+        subject: format!("Internet drops every evening #{i}"),
+        description: "Customer reports drops between 19:00 and 22:00.".into(),
+        fields: obj(json!({ "device": "Router", "serial_number": "RT7781234", "contact_phone": "+49 30 1234567" })),
+        priority: None,
+        interaction_id: None,
+    }
+}
+
+fn fresh_engine(dir: &Path) -> Engine {
+    let engine = Engine::open(dir, Arc::new(SystemClock), OpenOptions::default()).unwrap();
+    demo::seed(&engine).unwrap();
+    engine
+}
+
+fn raw_reference(dir: &Path, n: usize) -> f64 {
+    let conn = rusqlite::Connection::open(dir.join("raw.sqlite")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE t (id BLOB PRIMARY KEY, reference TEXT NOT NULL, subject TEXT NOT NULL, at INTEGER NOT NULL)",
+    )
+    .unwrap();
+    let start = Instant::now();
+    for i in 0..n {
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        conn.prepare_cached("INSERT INTO t VALUES (?1, ?2, ?3, ?4)")
+            .unwrap()
+            .execute(rusqlite::params![Uuid::now_v7(), format!("TEC-{i:06}"), "Internet drops every evening", i as i64])
+            .unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn create_rate(engine: &Engine, n: usize) -> f64 {
+    let alex = Actor::new("alex", &[Role::Agent]);
+    let start = Instant::now();
+    for i in 0..n {
+        engine.execute(&alex, new_case(None, i)).unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A case with 50 tasks and 200 events: 49 escalations, then notes.
+fn big_case(engine: &Engine, customer: Uuid) -> Uuid {
+    let alex = Actor::new("alex", &[Role::Agent]);
+    let sam = Actor::new("sam", &[Role::Supervisor, Role::Agent]);
+    let r = engine.execute(&alex, new_case(Some(customer), 0)).unwrap();
+    let case: Uuid = r.created_id.unwrap().parse().unwrap();
+    for _ in 0..49 {
+        let task = engine.read(|db| db.tasks_of_case(case)).unwrap().into_iter().find(|t| t.state.is_open()).unwrap();
+        engine.execute(&sam, Command::AssignTask { task_id: task.id, assignee: "alex".into() }).unwrap();
+        engine
+            .execute(
+                &alex,
+                Command::CompleteTask {
+                    task_id: task.id,
+                    outcome: "escalate".into(),
+                    form_values: Map::new(),
+                    reason: None,
+                },
+            )
+            .unwrap();
+    }
+    let events = engine.read(|db| db.events_of_case(case)).unwrap().len();
+    for i in events..200 {
+        engine.execute(&alex, Command::AddNote { case_id: case, body: format!("Follow-up call {i}") }).unwrap();
+    }
+    case
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).min(sorted.len()) - 1]
+}
+
+fn main() {
+    let total: usize = std::env::var("BENCH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    println!("casedesk store benchmark ({} cases in the big database)", total);
+    println!("settings: WAL, synchronous=NORMAL (a commit survives a process crash), one transaction per command");
+
+    let n = 20_000;
+    let raw = raw_reference(&base, n);
+    let engine = fresh_engine(&base.join("rate"));
+    let create = create_rate(&engine, n);
+    println!("\n1. insert rate ({n} each, one transaction each)");
+    println!("   raw SQLite, one row per transaction : {raw:>9.0} rows/s");
+    println!("   create-case through the engine      : {create:>9.0} cases/s  ({:.0}% of raw)", 100.0 * create / raw);
+    drop(engine);
+
+    let dir = base.join("big");
+    let engine = fresh_engine(&dir);
+    let alex = Actor::new("alex", &[Role::Agent]);
+    let customer: Uuid = engine
+        .execute(
+            &alex,
+            Command::CreateCustomer {
+                name: "Maria Keller".into(),
+                email: Some("maria@example.com".into()),
+                phone: None,
+                external_id: None,
+                extra: Map::new(),
+            },
+        )
+        .unwrap()
+        .created_id
+        .unwrap()
+        .parse()
+        .unwrap();
+    let big = big_case(&engine, customer);
+    let start = Instant::now();
+    let existing = engine.case_summaries(1000, 0).unwrap().len();
+    for i in existing..total {
+        engine.execute(&alex, new_case(None, i)).unwrap();
+        if i % 200_000 == 0 && i > 0 {
+            eprintln!("   … {i} cases ({:.0} s)", start.elapsed().as_secs_f64());
+        }
+    }
+    let fill = start.elapsed();
+    let detail = engine.case_detail(big).unwrap();
+    assert_eq!((detail.tasks.len(), detail.history.len(), detail.customer.is_some()), (50, 200, true));
+
+    let reads = 20_000;
+    let mut times = Vec::with_capacity(reads);
+    for _ in 0..reads {
+        let t = Instant::now();
+        let d = engine.case_detail(big).unwrap();
+        times.push(t.elapsed());
+        std::hint::black_box(d);
+    }
+    times.sort();
+    println!("\n2. open a case (1 case, 50 tasks, 200 events, customer) among {total} cases, {reads} reads");
+    println!(
+        "   p50 {:>7.1} µs   p99 {:>7.1} µs   max {:>7.1} µs",
+        percentile(&times, 0.50).as_secs_f64() * 1e6,
+        percentile(&times, 0.99).as_secs_f64() * 1e6,
+        times.last().unwrap().as_secs_f64() * 1e6
+    );
+
+    engine.read(|db| Ok(db.connection_ref().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"))).unwrap().unwrap();
+    let cases = engine.read(|db| db.count(casedesk_core::store::Table::Cases)).unwrap();
+    let bytes = std::fs::metadata(dir.join(casedesk_core::engine::DB_FILE)).unwrap().len();
+    println!("\n3. size on disk: {bytes} bytes for {cases} cases = {:.0} bytes per case", bytes as f64 / cases as f64);
+    println!("   (each case: its row, 1 task, 3 events, 1 outbox row, indexes)");
+    println!(
+        "\n(filling the big database took {:.0} s: {:.0} cases/s)",
+        fill.as_secs_f64(),
+        (total - existing) as f64 / fill.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
