@@ -1,6 +1,7 @@
 //! Every change to the workspace is one of these commands, executed by
 //! [`crate::Engine::execute`] in one transaction.
 
+use crate::fields::FieldDef;
 use crate::model::{Channel, Event, Priority, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -21,6 +22,10 @@ pub enum Command {
         name: String,
         roles: Vec<Role>,
         teams: Vec<String>,
+    },
+    /// The extra fields every customer profile has (CRM-light), replacing the last set.
+    DefineCustomerFields {
+        fields: Vec<FieldDef>,
     },
     CreateCustomer {
         name: String,

@@ -309,7 +309,7 @@ fn every_change_has_its_event_and_history_is_a_query() {
     w.engine.execute(&alex(), Command::AddNote { case_id: case, body: "Called back".into() }).unwrap();
     let detail = w.engine.case_detail(case).unwrap();
     let kinds: Vec<_> = detail.history.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["case_created", "case_stage_changed", "task_created", "note_added"]);
+    assert_eq!(kinds, ["case_created", "task_created", "note_added"]);
     assert!(detail.history.iter().all(|e| e.actor == "alex"));
     assert_eq!(detail.notes[0].body, "Called back");
     let outbox: i64 = w.engine.read(|db| db.count(casedesk_core::store::Table::Outbox)).unwrap();
@@ -399,6 +399,73 @@ fn customers_are_searchable_by_name_email_phone_and_external_id() {
         )
         .unwrap_err();
     assert_eq!(e.to_string(), "email: must be an email address like name@example.com");
+}
+
+#[test]
+fn customer_extra_fields_are_defined_by_the_admin() {
+    let w = world();
+    let new = |extra| Command::CreateCustomer {
+        name: "Kim".into(),
+        email: None,
+        phone: None,
+        external_id: None,
+        extra: obj(extra),
+    };
+    let e = w.engine.execute(&alex(), new(json!({ "segment": "platinum" }))).unwrap_err();
+    assert_eq!(e.to_string(), "extra.segment: must be one of: consumer, business, gold");
+    let e = w.engine.execute(&alex(), new(json!({ "shoe_size": 44 }))).unwrap_err();
+    assert_eq!(e.to_string(), "extra.shoe_size: is not a field of this form");
+    let e = w.engine.execute(&alex(), new(json!({ "customer_since": "yesterday" }))).unwrap_err();
+    assert_eq!(e.code(), "invalid_field");
+    // Agents do not change the profile's fields; admins do, with the same rules as case types.
+    let loyalty = casedesk_core::fields::FieldDef {
+        id: "loyalty_number".into(),
+        label: "Loyalty number".into(),
+        kind: casedesk_core::fields::FieldKind::Regex,
+        required: false,
+        min: None,
+        max: None,
+        min_length: None,
+        max_length: None,
+        choices: vec![],
+        pattern: Some("LY[0-9]{6}".into()),
+        help: None,
+        customer_visible: false,
+    };
+    let e = w.engine.execute(&alex(), Command::DefineCustomerFields { fields: vec![loyalty.clone()] }).unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let mut broken = loyalty.clone();
+    broken.pattern = Some("LY[0-9".into());
+    let snap = w.snapshot();
+    let e = w.engine.execute(&admin(), Command::DefineCustomerFields { fields: vec![broken] }).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("fields[0].pattern: field 'loyalty_number': pattern is not a valid regular expression"),
+        "{e}"
+    );
+    assert_eq!(snap, w.snapshot());
+    let mut fields = casedesk_core::demo::customer_fields();
+    fields.push(loyalty);
+    w.engine.execute(&admin(), Command::DefineCustomerFields { fields }).unwrap();
+    let r = w.engine.execute(&alex(), new(json!({ "segment": "gold", "loyalty_number": "LY123456" }))).unwrap();
+    let id = created(&r);
+    assert_eq!(w.engine.search_customers("kim", 5).unwrap()[0].extra["loyalty_number"], "LY123456");
+    let e = w
+        .engine
+        .execute(
+            &alex(),
+            Command::UpdateCustomer {
+                customer_id: id,
+                name: None,
+                email: None,
+                phone: None,
+                external_id: None,
+                extra: Some(obj(json!({ "loyalty_number": "123" }))),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.to_string(), "extra.loyalty_number: must match the pattern LY[0-9]{6}");
+    assert_eq!(w.engine.customer_fields().unwrap().len(), 4);
 }
 
 #[test]

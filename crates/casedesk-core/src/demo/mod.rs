@@ -3,6 +3,7 @@
 
 use crate::command::Command;
 use crate::error::Result;
+use crate::fields::FieldDef;
 use crate::model::{Actor, Channel, Role};
 use crate::Engine;
 use serde_json::{json, Map, Value};
@@ -30,6 +31,16 @@ pub const USERS: &[(&str, &str, &[Role], &[&str])] = &[
     ("bea", "Bea Billing", &[Role::Agent], &["Finances_group_B"]),
     ("chris", "Chris Expert", &[Role::Agent], &["Expert_group_X"]),
 ];
+
+/// The demo's customer profile: segment, preferred language, customer since.
+pub fn customer_fields() -> Vec<FieldDef> {
+    serde_json::from_value(json!([
+        { "id": "segment", "label": "Segment", "type": "choice", "choices": ["consumer", "business", "gold"] },
+        { "id": "language", "label": "Preferred language", "type": "choice", "choices": ["en", "de", "fr", "pt"] },
+        { "id": "customer_since", "label": "Customer since", "type": "date" }
+    ]))
+    .expect("the demo's customer fields are valid")
+}
 
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
@@ -60,6 +71,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
             },
         )?;
     }
+    engine.execute(&system, Command::DefineCustomerFields { fields: customer_fields() })?;
     let alex = Actor::new("alex", &[Role::Agent]);
     let bea = Actor::new("bea", &[Role::Agent]);
     let sam = Actor::new("sam", &[Role::Supervisor, Role::Agent]);

@@ -63,7 +63,8 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         type_name: def.name.clone(),
         status: status.id.clone(),
         status_category: status.category,
-        stage: None,
+        // The case starts in its first stage; `enter_stage` then creates that stage's tasks.
+        stage: Some(def.stages[0].id.clone()),
         priority,
         // End-to-end ownership: whoever opens the case owns it.
         owner: (ctx.actor.user_id != "system").then(|| ctx.actor.user_id.clone()),
@@ -83,8 +84,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     if let Some(interaction) = new.interaction_id {
         link(ctx, &case, interaction)?;
     }
-    plan::enter_stage(ctx, &mut case, &def, 0)?;
-    ctx.tx.update_case(&case)
+    plan::enter_stage(ctx, &mut case, &def, 0)
 }
 
 /// PREFIX-000123: zero-padded to six digits, longer when the numbers outgrow them.

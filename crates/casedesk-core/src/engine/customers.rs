@@ -3,7 +3,7 @@
 use super::permissions::{require, Action};
 use super::Ctx;
 use crate::error::{Error, Result};
-use crate::fields::{is_email, normalise_phone};
+use crate::fields::{check_values, is_email, normalise_phone, FieldDef};
 use crate::model::{Customer, User};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -25,6 +25,44 @@ pub fn create_user(ctx: &mut Ctx, user: User) -> Result<()> {
     ctx.tx.insert_user(&user, ctx.now)?;
     ctx.created_id = Some(user.id.clone());
     ctx.emit("user_created", None, None, Value::Null, serde_json::to_value(&user)?)
+}
+
+/// Where the customer profile's extra fields are kept among the workspace settings.
+pub const FIELDS_KEY: &str = "customer_fields";
+
+pub fn parse_fields(stored: Option<String>) -> Result<Vec<FieldDef>> {
+    Ok(match stored {
+        Some(json) => serde_json::from_str(&json)?,
+        None => vec![],
+    })
+}
+
+pub fn define_fields(ctx: &mut Ctx, fields: Vec<FieldDef>) -> Result<()> {
+    require(ctx.actor, Action::Configure)?;
+    let mut seen = std::collections::HashSet::new();
+    for (i, f) in fields.iter().enumerate() {
+        f.check_definition().map_err(|p| Error::field(format!("fields[{i}].{}", p.key), p.rule))?;
+        if !seen.insert(f.id.as_str()) {
+            return Err(Error::field(format!("fields[{i}].id"), format!("field '{}' is defined twice", f.id)));
+        }
+    }
+    let before = ctx.tx.setting(FIELDS_KEY)?;
+    let after = serde_json::to_string(&fields)?;
+    if before.as_deref() == Some(after.as_str()) {
+        return Ok(());
+    }
+    ctx.tx.put_setting(FIELDS_KEY, &after, ctx.now, &ctx.actor.user_id)?;
+    let before: Value = before.map(|b| serde_json::from_str(&b)).transpose()?.unwrap_or(Value::Null);
+    ctx.emit("customer_fields_defined", None, None, before, serde_json::to_value(&fields)?)
+}
+
+/// Extra values must fit the defined customer fields.
+fn checked_extra(ctx: &Ctx, extra: &Map<String, Value>) -> Result<Map<String, Value>> {
+    let defs = parse_fields(ctx.tx.setting(FIELDS_KEY)?)?;
+    check_values(&defs, extra).map_err(|e| match e {
+        Error::InvalidField { field, rule } => Error::InvalidField { field: format!("extra.{field}"), rule },
+        e => e,
+    })
 }
 
 /// Checks and normalises the contact details a customer record holds.
@@ -71,6 +109,7 @@ pub fn create(
     }
     let (email, phone) = checked_contact(email, phone)?;
     let external_id = checked_external_id(ctx, external_id, None)?;
+    let extra = checked_extra(ctx, &extra)?;
     let customer =
         Customer { id: ctx.new_id(), name, email, phone, external_id, extra, created_at: ctx.now, updated_at: ctx.now };
     ctx.tx.put_customer(&customer)?;
@@ -107,7 +146,7 @@ pub fn update(
         after.external_id = checked_external_id(ctx, external_id, Some(id))?;
     }
     if let Some(x) = extra {
-        after.extra = x;
+        after.extra = checked_extra(ctx, &x)?;
     }
     after.updated_at = ctx.now;
     ctx.tx.put_customer(&after)?;

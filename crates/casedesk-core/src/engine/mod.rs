@@ -246,6 +246,11 @@ impl Engine {
         self.read(|db| db.users())
     }
 
+    /// The extra fields of customer profiles.
+    pub fn customer_fields(&self) -> Result<Vec<crate::fields::FieldDef>> {
+        self.read(|db| customers::parse_fields(db.setting(customers::FIELDS_KEY)?))
+    }
+
     /// Where an attachment's content is stored.
     pub fn attachment_path(&self, sha256: &str) -> PathBuf {
         attachments::blob_path(&self.data_dir, sha256)
@@ -271,6 +276,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
     match command {
         PublishCaseType { file_name, source } => casetypes::publish(ctx, &file_name, &source),
         CreateUser { id, name, roles, teams } => customers::create_user(ctx, User { id, name, roles, teams }),
+        DefineCustomerFields { fields } => customers::define_fields(ctx, fields),
         CreateCustomer { name, email, phone, external_id, extra } => {
             customers::create(ctx, name, email, phone, external_id, extra)
         }

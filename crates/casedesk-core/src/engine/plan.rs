@@ -7,13 +7,16 @@ use crate::error::Result;
 use crate::model::*;
 use serde_json::{json, Map, Value};
 
-/// Starts a stage: all its steps at once when parallel, else its first step.
+/// Starts a stage: all its steps at once when parallel, else its first step. The caller
+/// writes the case row afterwards if its stage changed.
 pub fn enter_stage(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, stage: usize) -> Result<()> {
     let st = &def.stages[stage];
-    let before = json!({ "stage": case.stage });
-    case.stage = Some(st.id.clone());
-    case.updated_at = ctx.now;
-    ctx.emit("case_stage_changed", Some(case.id), None, before, json!({ "stage": st.id }))?;
+    if case.stage.as_deref() != Some(&st.id) {
+        let before = json!({ "stage": case.stage });
+        case.stage = Some(st.id.clone());
+        case.updated_at = ctx.now;
+        ctx.emit("case_stage_changed", Some(case.id), None, before, json!({ "stage": st.id }))?;
+    }
     let steps = if st.parallel { 0..st.steps.len() } else { 0..1 };
     for step in steps {
         create_task(ctx, case, def, (stage, step), None, None, 0)?;

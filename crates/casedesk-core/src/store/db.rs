@@ -1,5 +1,6 @@
 //! Opening a database file safely, and the read side of the store.
 
+use super::checkpoint::Checkpointer;
 use super::migrations::{latest_version, migrations, APPLICATION_ID};
 use super::rows;
 use super::tx::Tx;
@@ -12,6 +13,7 @@ use uuid::Uuid;
 pub struct Db {
     conn: Connection,
     path: Option<PathBuf>,
+    checkpointer: Option<Checkpointer>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,14 +64,16 @@ impl Db {
             }
         }
         let conn = Connection::open(path)?;
-        let mut db = Db { conn, path: Some(path.to_path_buf()) };
+        let mut db = Db { conn, path: Some(path.to_path_buf()), checkpointer: None };
         db.prepare()?;
+        db.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        db.checkpointer = Some(Checkpointer::start(path)?);
         Ok(db)
     }
 
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Db> {
-        let mut db = Db { conn: Connection::open_in_memory()?, path: None };
+        let mut db = Db { conn: Connection::open_in_memory()?, path: None, checkpointer: None };
         db.prepare()?;
         Ok(db)
     }
@@ -80,6 +84,9 @@ impl Db {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 64 MiB of page cache (SQLite's default is 2 MiB): the B-trees' upper levels stay
+        // in memory as the workspace grows to millions of cases.
+        self.conn.pragma_update(None, "cache_size", -65_536)?;
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         self.conn.set_prepared_statement_cache_capacity(64);
         migrations().to_latest(&mut self.conn).map_err(|e| Error::Storage(format!("schema migration failed: {e}")))?;
@@ -100,6 +107,9 @@ impl Db {
         let wrapped = Tx::new(tx);
         let out = f(&wrapped)?;
         wrapped.commit()?;
+        if let Some(c) = &mut self.checkpointer {
+            c.committed();
+        }
         Ok(out)
     }
 
@@ -133,6 +143,14 @@ impl Db {
 
     pub fn case(&self, id: Uuid) -> Result<Option<Case>> {
         rows::case_by_id(&self.conn, id)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM workspace_settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
     }
 
     pub fn case_by_reference(&self, reference: &str) -> Result<Option<Case>> {

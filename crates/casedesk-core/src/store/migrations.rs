@@ -85,7 +85,6 @@ CREATE TABLE cases (
     FOREIGN KEY (case_type, type_version) REFERENCES case_type_versions(case_type, version)
 );
 CREATE INDEX cases_customer ON cases(customer_id);
-CREATE INDEX cases_updated ON cases(updated_at);
 
 CREATE TABLE tasks (
     id               BLOB PRIMARY KEY,
@@ -165,6 +164,7 @@ CREATE TABLE events (
 CREATE INDEX events_case ON events(case_id, seq) WHERE case_id IS NOT NULL;
 
 -- Work for the world outside the transaction (notifications now; webhooks, email later).
+-- Consumers read forward from the last id they handled, so no index beyond the key.
 CREATE TABLE outbox (
     id           INTEGER PRIMARY KEY,
     event_seq    INTEGER NOT NULL REFERENCES events(seq),
@@ -172,17 +172,27 @@ CREATE TABLE outbox (
     created_at   INTEGER NOT NULL,
     delivered_at INTEGER
 );
-CREATE INDEX outbox_pending ON outbox(topic, id) WHERE delivered_at IS NULL;
 "#;
 
+/// Workspace-wide settings an admin defines (the customer profile's extra fields first).
+const V2: &str = r#"
+CREATE TABLE workspace_settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT    NOT NULL,  -- JSON
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT    NOT NULL
+) WITHOUT ROWID;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2];
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
-    // One migration per list entry; keep in step with `migrations()`.
-    1
+    MIGRATIONS.len() as i64
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! methods of [`Tx`] (inside a write transaction) and [`Db`] (reads). A second back end
 //! (PostgreSQL, for the hub) implements the same set of methods.
 
+pub mod checkpoint;
 mod db;
 pub mod migrations;
 mod rows;
 mod tx;
 
+pub use checkpoint::Checkpointer;
 pub use db::{Db, OpenOptions, Table};
 pub use tx::{EventDraft, Tx};

@@ -244,6 +244,7 @@ pub fn events_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Event>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Newest first: ids are time-ordered (UUID v7), so the primary key gives the order.
 pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.reference, c.case_type, v.name, c.status, c.status_category, c.stage, c.priority, c.subject,
@@ -253,7 +254,7 @@ pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<
          FROM cases c
          JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version
          LEFT JOIN customers cu ON cu.id = c.customer_id
-         ORDER BY c.updated_at DESC, c.id DESC LIMIT ?1 OFFSET ?2",
+         ORDER BY c.id DESC LIMIT ?1 OFFSET ?2",
     )?;
     let rows = st.query_map(params![limit, offset], |r| {
         Ok(CaseSummary {

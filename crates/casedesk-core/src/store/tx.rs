@@ -84,6 +84,24 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    // ---- workspace settings ------------------------------------------------------
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .prepare_cached("SELECT value FROM workspace_settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn put_setting(&self, key: &str, value: &str, at: DateTime<Utc>, by: &str) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO workspace_settings (key, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(key) DO UPDATE SET value = ?2, updated_at = ?3, updated_by = ?4",
+        )?
+        .execute(params![key, value, to_millis(at), by])?;
+        Ok(())
+    }
+
     // ---- users --------------------------------------------------------------------
 
     pub fn user(&self, id: &str) -> Result<Option<User>> {

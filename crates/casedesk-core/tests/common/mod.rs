@@ -52,6 +52,7 @@ pub fn world() -> World {
             )
             .unwrap();
     }
+    engine.execute(&system, Command::DefineCustomerFields { fields: demo::customer_fields() }).unwrap();
     World { engine, clock, dir }
 }
 
