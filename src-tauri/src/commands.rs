@@ -1,6 +1,6 @@
 //! IPC commands: one line each, errors as `{code, message}`.
 
-use crate::workspace::Desk;
+use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
 use casedesk_core::model::{CaseDetail, CaseSummary, WorkspaceInfo};
 use casedesk_core::{Command, ErrorPayload, Executed};
@@ -10,26 +10,27 @@ use uuid::Uuid;
 type Reply<T> = Result<T, ErrorPayload>;
 
 #[tauri::command(async)]
-pub fn workspace_info(desk: State<Desk>) -> WorkspaceInfo {
-    desk.info.clone()
+pub fn workspace_info(state: State<DeskState>) -> Reply<WorkspaceInfo> {
+    Ok(state.desk()?.info.clone())
 }
 
 #[tauri::command(async)]
-pub fn list_case_types(desk: State<Desk>) -> Reply<Vec<CaseTypeDef>> {
-    desk.engine.case_types().map_err(|e| e.payload())
+pub fn list_case_types(state: State<DeskState>) -> Reply<Vec<CaseTypeDef>> {
+    state.desk()?.engine.case_types().map_err(|e| e.payload())
 }
 
 #[tauri::command(async)]
-pub fn list_cases(desk: State<Desk>, limit: u32, offset: u32) -> Reply<Vec<CaseSummary>> {
-    desk.engine.case_summaries(limit, offset).map_err(|e| e.payload())
+pub fn list_cases(state: State<DeskState>, limit: u32, offset: u32) -> Reply<Vec<CaseSummary>> {
+    state.desk()?.engine.case_summaries(limit, offset).map_err(|e| e.payload())
 }
 
 #[tauri::command(async)]
-pub fn get_case(desk: State<Desk>, id: Uuid) -> Reply<CaseDetail> {
-    desk.engine.case_detail(id).map_err(|e| e.payload())
+pub fn get_case(state: State<DeskState>, id: Uuid) -> Reply<CaseDetail> {
+    state.desk()?.engine.case_detail(id).map_err(|e| e.payload())
 }
 
 #[tauri::command(async)]
-pub fn execute(desk: State<Desk>, command: Command) -> Reply<Executed> {
+pub fn execute(state: State<DeskState>, command: Command) -> Reply<Executed> {
+    let desk = state.desk()?;
     desk.engine.execute(&desk.actor, command).map_err(|e| e.payload())
 }

@@ -7,7 +7,10 @@ mod workspace;
 pub fn run() {
     let app = tauri::Builder::default()
         .setup(|app| {
-            let state = workspace::open(app.handle())?;
+            let state = workspace::open(app.handle());
+            if let Err(e) = &state.0 {
+                eprintln!("casedesk: {} ({})", e.message, e.code);
+            }
             tauri::Manager::manage(app, state);
             Ok(())
         })

@@ -3,49 +3,24 @@
 // cases that the engine seeded into a fresh SQLite workspace.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { Builder, By, until } from "selenium-webdriver";
+import { join } from "node:path";
+import { By, until } from "selenium-webdriver";
+import { openDesk, artifacts } from "./session.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const application = process.env.CASEDESK_BINARY ?? join(root, "target/debug/casedesk");
-const artifacts = join(root, "target/test-artifacts");
 const dataDir = mkdtempSync(join(tmpdir(), "casedesk-e2e-"));
-let driverProcess;
+let desk;
 let driver;
 
-async function waitForPort(port, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/status`);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
-}
-
 before(async () => {
-  assert.ok(existsSync(application), `build the app first: ${application}`);
   mkdirSync(artifacts, { recursive: true });
-  driverProcess = spawn("tauri-driver", ["--port", "4444"], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, CASEDESK_DATA_DIR: dataDir, WEBKIT_DISABLE_COMPOSITING_MODE: "1" },
-  });
-  await waitForPort(4444, 20000);
-  driver = await new Builder()
-    .usingServer("http://127.0.0.1:4444/")
-    .withCapabilities({ browserName: "wry", "tauri:options": { application } })
-    .build();
+  desk = await openDesk(["--data-dir", dataDir]);
+  driver = desk.driver;
 });
 
 after(async () => {
-  await driver?.quit().catch(() => {});
-  driverProcess?.kill();
+  await desk?.close();
 });
 
 test("the first window lists the demo case types and cases", async () => {

@@ -1,0 +1,45 @@
+// Starts tauri-driver and opens a WebDriver session on the real desktop binary.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Builder } from "selenium-webdriver";
+
+export const root = resolve(import.meta.dirname, "../..");
+export const application = process.env.CASEDESK_BINARY ?? join(root, "target/debug/casedesk");
+export const artifacts = join(root, "target/test-artifacts");
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/status`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
+}
+
+/** The app started with `args`; returns { driver, close }. */
+export async function openDesk(args) {
+  if (!existsSync(application)) throw new Error(`build the app first: ${application}`);
+  const port = 4444;
+  const tauriDriver = spawn("tauri-driver", ["--port", String(port)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, WEBKIT_DISABLE_COMPOSITING_MODE: "1" },
+  });
+  await waitForPort(port, 20000);
+  const driver = await new Builder()
+    .usingServer(`http://127.0.0.1:${port}/`)
+    .withCapabilities({ browserName: "wry", "tauri:options": { application, args } })
+    .build();
+  return {
+    driver,
+    close: async () => {
+      await driver.quit().catch(() => {});
+      tauriDriver.kill();
+      await new Promise((r) => tauriDriver.once("exit", r));
+    },
+  };
+}
