@@ -77,7 +77,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         updated_at: ctx.now,
         closed_at: None,
     };
-    ctx.tx.insert_case(&case)?;
+    ctx.tx.put_case(&case)?;
     ctx.created_id = Some(case.id.to_string());
     ctx.reference = Some(case.reference.clone());
     ctx.emit("case_created", Some(case.id), None, Value::Null, serde_json::to_value(&case)?)?;
@@ -113,7 +113,7 @@ pub fn update_fields(ctx: &mut Ctx, case_id: Uuid, changes: Map<String, Value>) 
     }
     case.fields = merged;
     case.updated_at = ctx.now;
-    ctx.tx.update_case(&case)?;
+    ctx.tx.put_case(&case)?;
     ctx.emit("case_fields_updated", Some(case.id), None, Value::Object(before), Value::Object(after))
 }
 
@@ -152,7 +152,7 @@ pub fn change_status(ctx: &mut Ctx, case_id: Uuid, to: &str, reason: Option<Stri
     if reopening {
         case.closed_at = None;
     }
-    ctx.tx.update_case(&case)?;
+    ctx.tx.put_case(&case)?;
     ctx.emit(
         if reopening { "case_reopened" } else { "case_status_changed" },
         Some(case.id),
@@ -163,7 +163,7 @@ pub fn change_status(ctx: &mut Ctx, case_id: Uuid, to: &str, reason: Option<Stri
     if reopening {
         let stage = case.stage.as_deref().and_then(|s| def.stages.iter().position(|st| st.id == s)).unwrap_or(0);
         plan::enter_stage(ctx, &mut case, &def, stage)?;
-        ctx.tx.update_case(&case)?;
+        ctx.tx.put_case(&case)?;
     }
     Ok(())
 }

@@ -143,7 +143,7 @@ pub fn close_case(ctx: &mut Ctx, case: &mut Case, status: &str, reason: Option<S
     case.status_category = StatusCategory::Closed;
     case.closed_at = Some(ctx.now);
     case.updated_at = ctx.now;
-    ctx.tx.update_case(case)?;
+    ctx.tx.put_case(case)?;
     ctx.emit(
         "case_closed",
         Some(case.id),

@@ -121,7 +121,7 @@ pub fn complete(
     )?;
     plan::follow(ctx, &mut case, &def, &task, outcome)?;
     case.updated_at = ctx.now;
-    ctx.tx.update_case(&case)
+    ctx.tx.put_case(&case)
 }
 
 /// Checks the values that were given, without insisting on required ones.

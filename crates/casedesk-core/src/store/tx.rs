@@ -203,11 +203,16 @@ impl<'c> Tx<'c> {
         rows::case_by_id(self, id)
     }
 
-    pub fn insert_case(&self, c: &Case) -> Result<()> {
+    /// Inserts a case, or writes its mutable part (everything but id, reference, type and
+    /// creation time) when it exists.
+    pub fn put_case(&self, c: &Case) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO cases (id, reference, case_type, type_version, status, status_category, stage, priority, owner,
                 customer_id, intent, subject, description, fields, created_at, updated_at, closed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT(id) DO UPDATE SET status = ?5, status_category = ?6, stage = ?7, priority = ?8, owner = ?9,
+                customer_id = ?10, intent = ?11, subject = ?12, description = ?13, fields = ?14, updated_at = ?16,
+                closed_at = ?17",
         )?
         .execute(params![
             c.id,
@@ -234,31 +239,6 @@ impl<'c> Tx<'c> {
             }
             e => e.into(),
         })?;
-        Ok(())
-    }
-
-    /// Writes the mutable part of a case (everything but id, reference and type).
-    pub fn update_case(&self, c: &Case) -> Result<()> {
-        self.prepare_cached(
-            "UPDATE cases SET status = ?2, status_category = ?3, stage = ?4, priority = ?5, owner = ?6, customer_id = ?7,
-                intent = ?8, subject = ?9, description = ?10, fields = ?11, updated_at = ?12, closed_at = ?13
-             WHERE id = ?1",
-        )?
-        .execute(params![
-            c.id,
-            c.status,
-            c.status_category.as_str(),
-            c.stage,
-            c.priority,
-            c.owner,
-            c.customer_id,
-            c.intent,
-            c.subject,
-            c.description,
-            serde_json::to_string(&c.fields)?,
-            to_millis(c.updated_at),
-            c.closed_at.map(to_millis)
-        ])?;
         Ok(())
     }
 
