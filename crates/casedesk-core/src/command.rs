@@ -100,6 +100,19 @@ pub enum Command {
         case_id: Uuid,
         interaction_id: Uuid,
     },
+    /// Takes `size` reference numbers off this database's sequence for a client that will
+    /// create cases offline (the hub's side). `created_id` is "first-last".
+    ReserveReferenceBlock {
+        prefix: String,
+        size: i64,
+    },
+    /// Records numbers a hub reserved for this database; they are used before the local
+    /// sequence, which skips past them.
+    GrantReferenceBlock {
+        prefix: String,
+        first: i64,
+        last: i64,
+    },
 }
 
 /// What a command did: its events, and the id (and reference) of what it created.

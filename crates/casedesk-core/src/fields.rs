@@ -77,6 +77,9 @@ impl FieldDef {
         if self.label.trim().is_empty() {
             return p("label", format!("field '{}' needs a label", self.id));
         }
+        if self.min.is_some_and(|m| !m.is_finite()) || self.max.is_some_and(|m| !m.is_finite()) {
+            return p("min", format!("field '{}': min and max must be finite numbers", self.id));
+        }
         let numeric = self.kind == FieldKind::Number;
         if !numeric && (self.min.is_some() || self.max.is_some()) {
             return p("min", format!("field '{}': min/max apply only to number fields", self.id));

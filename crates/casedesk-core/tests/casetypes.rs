@@ -104,6 +104,23 @@ fn semantic_rules_point_at_the_offending_key() {
     assert_eq!(src.lines().nth(line - 1).unwrap(), "initial = \"resolved\"");
     assert!(rule.contains("must not be in the closed category"));
 
+    // Open-office time without a calendar.
+    let src = TECH.replacen("calendar = \"office\"\nat_risk_percent = 80", "at_risk_percent = 80", 1);
+    let (line, rule) = err("tech.toml", &src);
+    assert_eq!(src.lines().nth(line - 1).unwrap(), "time = \"open_office\"");
+    assert_eq!(rule, "open_office time needs a calendar");
+
+    // An empty escalation target.
+    let src = TECH.replacen("escalation = \"Expert_group_X\"", "escalation = \"\"", 1);
+    let (_, rule) = err("tech.toml", &src);
+    assert_eq!(rule, "step 'triage': escalation must name a queue or group");
+
+    // A bound that is not a number.
+    let src = demo::CASE_TYPES[1].1.replace("min = 0.01", "min = nan");
+    let (line, rule) = err("finance.toml", &src);
+    assert_eq!(src.lines().nth(line - 1).unwrap(), "min = nan");
+    assert_eq!(rule, "field 'disputed_amount': min and max must be finite numbers");
+
     // Wrong enum value.
     let src = TECH.replace("kind = \"generic\"", "kind = \"magic\"");
     let (line, rule) = err("tech.toml", &src);

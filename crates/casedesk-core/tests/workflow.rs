@@ -326,26 +326,35 @@ fn references_are_unique_and_can_come_from_a_reserved_block() {
         [w.case(a).reference, w.case(b).reference, w.case(f).reference],
         ["TEC-000001", "TEC-000002", "FIN-000001"]
     );
-    // A hub reserves numbers 1000..=1001 for this client: they are used first, then the sequence resumes.
-    w.engine.read(|_| Ok(())).unwrap();
-    let mut refs = vec![];
-    {
-        let hub = world();
-        let (first, last) = hub.engine.reserve_reference_block("TEC", 2).unwrap();
-        assert_eq!((first, last), (1, 2));
-        assert_eq!(
-            hub.create_case(&alex(), "technical", json!({ "device": "Router" }))
-                .map(|c| hub.case(c).reference)
-                .unwrap(),
-            "TEC-000003"
-        );
-    }
-    w.engine.grant_reference_block("TEC", 1000, 1001).unwrap();
-    for _ in 0..3 {
-        let c = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
-        refs.push(w.case(c).reference);
-    }
-    assert_eq!(refs, ["TEC-001000", "TEC-001001", "TEC-000003"]);
+
+    // The hub reserves numbers for a client off its own sequence.
+    let hub = world();
+    let r = hub.engine.execute(&admin(), Command::ReserveReferenceBlock { prefix: "TEC".into(), size: 2 }).unwrap();
+    assert_eq!(r.created_id.as_deref(), Some("1-2"));
+    assert_eq!(r.events[0].kind, "reference_block_reserved");
+    let c = hub.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
+    assert_eq!(hub.case(c).reference, "TEC-000003");
+    let e = hub.engine.execute(&alex(), Command::ReserveReferenceBlock { prefix: "TEC".into(), size: 2 }).unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+
+    // The client uses a granted block first, and its own sequence never reissues it.
+    let grant =
+        |first, last| w.engine.execute(&admin(), Command::GrantReferenceBlock { prefix: "TEC".into(), first, last });
+    grant(1000, 1001).unwrap();
+    let snap = w.snapshot();
+    assert_eq!(
+        grant(1001, 1005).unwrap_err().to_string(),
+        "first: TEC 1001..1005 overlaps the block 1000..1001 granted before"
+    );
+    assert_eq!(
+        grant(2, 10).unwrap_err().to_string(),
+        "first: TEC numbers below 1002 were already issued here; a block must start at 1002 or later"
+    );
+    assert_eq!(snap, w.snapshot());
+    let refs: Vec<_> = (0..3)
+        .map(|_| w.case(w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap()).reference)
+        .collect();
+    assert_eq!(refs, ["TEC-001000", "TEC-001001", "TEC-001002"]);
 }
 
 #[test]
@@ -547,4 +556,175 @@ fn the_demo_workspace_seeds_once() {
     let cases = engine.case_summaries(100, 0).unwrap();
     assert_eq!(cases.len(), 7);
     assert!(cases.iter().any(|c| c.status_category == StatusCategory::Closed));
+}
+
+#[test]
+fn the_engine_uses_the_stored_roles_not_the_claimed_ones() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    let alex_claiming_more =
+        casedesk_core::Actor::new("alex", &[casedesk_core::Role::Supervisor, casedesk_core::Role::Admin]);
+    let e = w
+        .engine
+        .execute(&alex_claiming_more, Command::AssignTask { task_id: task.id, assignee: "bea".into() })
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let e = w
+        .engine
+        .execute(&alex_claiming_more, Command::PublishCaseType { file_name: "x.toml".into(), source: "id = 1".into() })
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+}
+
+#[test]
+fn agents_take_work_only_from_their_teams_queues() {
+    let w = world();
+    let case = w.create_case(&bea(), "finance", json!({ "invoice_number": "INV-000001" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    let e = w.engine.execute(&alex(), Command::AssignTask { task_id: task.id, assignee: "alex".into() }).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "alex may not take this task: the task is in queue Finances_group_B, which is not one of alex's teams"
+    );
+    w.engine.execute(&bea(), Command::AssignTask { task_id: task.id, assignee: "bea".into() }).unwrap();
+}
+
+/// A plan that sends work back out of a parallel stage, and a closed status that leads
+/// to another closed status.
+const CHECKS: &str = r#"
+id = "checks"
+name = "Checks"
+reference_prefix = "CHK"
+[sla]
+duration = 1
+unit = "days"
+time = "calendar"
+[statuses]
+initial = "open"
+on_complete = "done"
+[[statuses.status]]
+id = "open"
+label = "Open"
+category = "open"
+next = ["done"]
+[[statuses.status]]
+id = "done"
+label = "Done"
+category = "closed"
+next = ["archived"]
+[[statuses.status]]
+id = "archived"
+label = "Archived"
+category = "closed"
+[[stages]]
+id = "intake"
+name = "Intake"
+[[stages.steps]]
+id = "capture"
+name = "Capture"
+kind = "generic"
+queue = "Employees_group_A"
+[[stages.steps.outcomes]]
+code = "done"
+label = "Done"
+then = "next"
+[[stages]]
+id = "checks"
+name = "Checks"
+parallel = true
+[[stages.steps]]
+id = "kyc"
+name = "KYC"
+kind = "generic"
+queue = "Employees_group_A"
+[[stages.steps.outcomes]]
+code = "passed"
+label = "Passed"
+then = "next"
+[[stages.steps.outcomes]]
+code = "redo"
+label = "Capture again"
+then = "send_back"
+step = "capture"
+[[stages.steps]]
+id = "credit"
+name = "Credit"
+kind = "generic"
+queue = "Employees_group_A"
+[[stages.steps.outcomes]]
+code = "passed"
+label = "Passed"
+then = "next"
+[[stages]]
+id = "decide"
+name = "Decide"
+[[stages.steps]]
+id = "approve"
+name = "Approve"
+kind = "approval"
+queue = "Team_Supervisor"
+[[stages.steps.outcomes]]
+code = "approve"
+label = "Approve"
+then = "next"
+[[stages.steps.outcomes]]
+code = "reject"
+label = "Reject"
+then = "close"
+"#;
+
+#[test]
+fn sending_work_back_out_of_a_parallel_stage_cancels_the_other_branch() {
+    let w = world();
+    w.engine
+        .execute(&admin(), Command::PublishCaseType { file_name: "checks.toml".into(), source: CHECKS.into() })
+        .unwrap();
+    let case = w.create_case(&alex(), "checks", json!({})).unwrap();
+    let capture = w.open_tasks(case).remove(0);
+    w.finish(capture.id, &alex(), "done", json!({}), None).unwrap();
+    let branches = w.open_tasks(case);
+    assert_eq!(branches.len(), 2);
+    let kyc = branches.iter().find(|t| t.step == "kyc").unwrap();
+    let credit = branches.iter().find(|t| t.step == "credit").unwrap();
+    w.finish(kyc.id, &bea(), "redo", json!({}), None).unwrap();
+    // Only the capture is open again, with the person who did it; the credit branch is cancelled.
+    let open = w.open_tasks(case);
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].step.as_str(), open[0].assignee.as_deref()), ("capture", Some("alex")));
+    assert_eq!(w.tasks(case).iter().find(|t| t.id == credit.id).unwrap().state, TaskState::Cancelled);
+    assert_eq!(w.case(case).stage.as_deref(), Some("intake"));
+    // The capture done again starts both checks afresh; both must pass before the decision.
+    w.engine
+        .execute(
+            &alex(),
+            Command::CompleteTask {
+                task_id: open[0].id,
+                outcome: "done".into(),
+                form_values: obj(json!({})),
+                reason: None,
+            },
+        )
+        .unwrap();
+    let again = w.open_tasks(case);
+    assert_eq!(again.len(), 2);
+    for t in &again {
+        w.finish(t.id, &bea(), "passed", json!({}), None).unwrap();
+    }
+    let decide = w.open_tasks(case);
+    assert_eq!(decide.len(), 1);
+    assert_eq!(decide[0].step, "approve");
+    w.finish(decide[0].id, &sam(), "approve", json!({}), None).unwrap();
+    assert_eq!(w.case(case).status, "done");
+    assert_eq!(w.tasks(case).iter().filter(|t| t.step == "approve").count(), 1, "the plan ran once");
+
+    // From one closed status to another: a plain status change, not a second closing.
+    let r = w
+        .engine
+        .execute(&alex(), Command::ChangeCaseStatus { case_id: case, status: "archived".into(), reason: None })
+        .unwrap();
+    assert_eq!(r.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["case_status_changed"]);
+    let c = w.case(case);
+    assert_eq!((c.status.as_str(), c.status_category), ("archived", StatusCategory::Closed));
+    assert!(w.open_tasks(case).is_empty());
 }

@@ -1,7 +1,7 @@
 //! Loading a case-type file: TOML → [`CaseTypeDef`], then every rule of a valid plan.
 //! Errors name the file, the line and the rule.
 
-use super::{CaseTypeDef, ServiceLevel, Then};
+use super::{CaseTypeDef, ServiceLevel, Then, TimeBasis};
 use crate::error::{Error, Result};
 use crate::fields::{is_identifier, FieldDef};
 use crate::model::{StatusCategory, TaskKind};
@@ -107,6 +107,9 @@ fn check_service_level(sl: &ServiceLevel, at: Vec<Seg>) -> Result<(), Problem> {
     if sl.duration == 0 {
         return Err(Problem { path: with("duration"), rule: "duration must be greater than 0".into() });
     }
+    if sl.time == TimeBasis::OpenOffice && sl.calendar.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Err(Problem { path: with("time"), rule: "open_office time needs a calendar".into() });
+    }
     if !(1..=99).contains(&sl.at_risk_percent) {
         return Err(Problem { path: with("at_risk_percent"), rule: "at_risk_percent must be between 1 and 99".into() });
     }
@@ -208,6 +211,9 @@ fn check_step(def: &CaseTypeDef, si: usize, pi: usize, step: &super::Step) -> Re
     }
     if let Some(p) = step.priority.filter(|p| !(1..=5).contains(p)) {
         return fail(at("priority"), format!("step '{sid}': priority {p} must be 1 to 5"));
+    }
+    if step.escalation.as_deref().is_some_and(|e| e.trim().is_empty()) {
+        return fail(at("escalation"), format!("step '{sid}': escalation must name a queue or group"));
     }
     if let Some(ola) = &step.ola {
         check_service_level(ola, at("ola"))?;

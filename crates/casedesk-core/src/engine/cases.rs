@@ -141,10 +141,10 @@ pub fn change_status(ctx: &mut Ctx, case_id: Uuid, to: &str, reason: Option<Stri
             detail: if from.next.is_empty() { String::new() } else { format!(" (allowed: {})", from.next.join(", ")) },
         });
     }
-    if target.category == StatusCategory::Closed {
+    if target.category == StatusCategory::Closed && case.status_category != StatusCategory::Closed {
         return plan::close_case(ctx, &mut case, &target.id, reason);
     }
-    let reopening = case.status_category == StatusCategory::Closed;
+    let reopening = case.status_category == StatusCategory::Closed && target.category != StatusCategory::Closed;
     let before = json!({ "status": case.status, "category": case.status_category });
     case.status = target.id.clone();
     case.status_category = target.category;

@@ -7,6 +7,7 @@ mod casetypes;
 mod customers;
 pub mod permissions;
 mod plan;
+mod references;
 mod tasks;
 
 use crate::casetype::CaseTypeDef;
@@ -147,6 +148,7 @@ impl Engine {
     pub fn execute(&self, actor: &Actor, command: Command) -> Result<Executed> {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
         db.write(|tx| {
+            let actor = &effective_actor(tx, actor)?;
             let mut ctx = Ctx {
                 tx,
                 actor,
@@ -156,7 +158,6 @@ impl Engine {
                 created_id: None,
                 reference: None,
             };
-            check_actor(&ctx)?;
             dispatch(&mut ctx, command)?;
             Ok(Executed { events: ctx.events, created_id: ctx.created_id, reference: ctx.reference })
         })
@@ -179,26 +180,6 @@ impl Engine {
         let def: Arc<CaseTypeDef> = Arc::new(serde_json::from_str(&json)?);
         self.types.lock().unwrap().insert(key, def.clone());
         Ok(def)
-    }
-
-    /// Takes `size` reference numbers off this database's sequence for a client that
-    /// will create cases offline (the hub's side of offline references).
-    pub fn reserve_reference_block(&self, prefix: &str, size: i64) -> Result<(i64, i64)> {
-        if !(1..=1_000_000).contains(&size) {
-            return Err(Error::field("size", "a reference block holds 1 to 1,000,000 numbers"));
-        }
-        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        db.write(|tx| tx.reserve_reference_block(prefix, size))
-    }
-
-    /// Records a block of numbers reserved for this database by its hub; they are used
-    /// before the local sequence.
-    pub fn grant_reference_block(&self, prefix: &str, first: i64, last: i64) -> Result<()> {
-        if first < 1 || last < first {
-            return Err(Error::field("first", "a reference block needs 1 <= first <= last"));
-        }
-        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        db.write(|tx| tx.grant_reference_block(prefix, first, last))
     }
 
     // ---- queries ---------------------------------------------------------------------
@@ -257,14 +238,16 @@ impl Engine {
     }
 }
 
-fn check_actor(ctx: &Ctx) -> Result<()> {
-    if ctx.actor.user_id == "system" {
-        return Ok(());
+/// The actor as the workspace knows them: the user must exist, and their roles are the
+/// ones stored, whatever the caller claimed.
+fn effective_actor(tx: &Tx, actor: &Actor) -> Result<Actor> {
+    if actor.user_id == "system" {
+        return Ok(Actor::system());
     }
-    match ctx.tx.user(&ctx.actor.user_id)? {
-        Some(_) => Ok(()),
+    match tx.user(&actor.user_id)? {
+        Some(user) => Ok(Actor { user_id: user.id, roles: user.roles }),
         None => Err(Error::Forbidden {
-            actor: ctx.actor.user_id.clone(),
+            actor: actor.user_id.clone(),
             action: "act in this workspace".into(),
             rule: "the user does not exist".into(),
         }),
@@ -313,5 +296,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
             cases::create_interaction(ctx, channel, external_id, customer_id, summary)
         }
         LinkInteraction { case_id, interaction_id } => cases::link_interaction(ctx, case_id, interaction_id),
+        ReserveReferenceBlock { prefix, size } => references::reserve(ctx, &prefix, size),
+        GrantReferenceBlock { prefix, first, last } => references::grant(ctx, &prefix, first, last),
     }
 }

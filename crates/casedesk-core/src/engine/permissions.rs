@@ -1,7 +1,7 @@
 //! Who may do what: the one place the engine's permission rules live.
 
 use crate::error::{Error, Result};
-use crate::model::{Actor, Role, Task};
+use crate::model::{Actor, Role, Task, User};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
@@ -45,4 +45,20 @@ pub fn require_assignee(actor: &Actor, task: &Task) -> Result<()> {
             None => "the task is not assigned to anyone; take it first".into(),
         },
     })
+}
+
+/// An agent takes work only from the queues of their teams; supervisors place work
+/// anywhere (the routing rules decide who is suitable).
+pub fn require_queue_member(actor: &Actor, taker: &User, task: &Task) -> Result<()> {
+    if actor.has(Role::Supervisor) {
+        return Ok(());
+    }
+    match &task.queue {
+        Some(q) if !taker.teams.iter().any(|t| t == q) => Err(Error::Forbidden {
+            actor: actor.user_id.clone(),
+            action: "take this task".into(),
+            rule: format!("the task is in queue {q}, which is not one of {}'s teams", taker.id),
+        }),
+        _ => Ok(()),
+    }
 }

@@ -104,14 +104,38 @@ pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, ou
                 .into_iter()
                 .rfind(|t| t.step == target && t.state == TaskState::Completed)
                 .and_then(|t| t.assignee);
+            leave_stage(ctx, case, &def.stages[here.0].id, at.0 != here.0)?;
             create_task(ctx, case, def, at, advisor, None, 0)?;
         }
         Then::Goto => {
             let at = def.locate_step(outcome.step.as_deref().expect("checked on load")).expect("checked on load");
+            leave_stage(ctx, case, &def.stages[here.0].id, at.0 != here.0)?;
             create_task(ctx, case, def, at, None, None, 0)?;
         }
     }
     Ok(())
+}
+
+/// Work jumps to another stage: what is still open in the stage it leaves (the other
+/// branches of a parallel stage) is cancelled, so the plan never runs twice.
+fn leave_stage(ctx: &mut Ctx, case: &Case, stage: &str, leaving: bool) -> Result<()> {
+    if !leaving {
+        return Ok(());
+    }
+    let open = ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.stage == stage && t.state.is_open());
+    for t in open.collect::<Vec<_>>() {
+        cancel_task(ctx, t, "the work moved to another stage")?;
+    }
+    Ok(())
+}
+
+fn cancel_task(ctx: &mut Ctx, mut t: Task, because: &str) -> Result<()> {
+    let before = json!({ "state": t.state });
+    t.state = TaskState::Cancelled;
+    t.updated_at = ctx.now;
+    t.completed_at = Some(ctx.now);
+    ctx.tx.put_task(&t)?;
+    ctx.emit("task_cancelled", Some(t.case_id), Some(t.id), before, json!({ "state": t.state, "because": because }))
 }
 
 fn advance(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, next_stage: usize) -> Result<()> {
@@ -124,19 +148,8 @@ fn advance(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, next_stage: usize)
 
 /// Puts the case in a closed status and cancels every task still open.
 pub fn close_case(ctx: &mut Ctx, case: &mut Case, status: &str, reason: Option<String>) -> Result<()> {
-    for mut t in ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.state.is_open()) {
-        let before = json!({ "state": t.state });
-        t.state = TaskState::Cancelled;
-        t.updated_at = ctx.now;
-        t.completed_at = Some(ctx.now);
-        ctx.tx.put_task(&t)?;
-        ctx.emit(
-            "task_cancelled",
-            Some(case.id),
-            Some(t.id),
-            before,
-            json!({ "state": t.state, "because": "case closed" }),
-        )?;
+    for t in ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.state.is_open()) {
+        cancel_task(ctx, t, "case closed")?;
     }
     let before = json!({ "status": case.status, "category": case.status_category });
     case.status = status.to_string();

@@ -1,6 +1,6 @@
 //! Working a task: assignment, start, completion with an outcome.
 
-use super::permissions::{require, require_assignee, Action};
+use super::permissions::{self, require, require_assignee, Action};
 use super::{plan, Ctx};
 use crate::casetype::Then;
 use crate::error::{Error, Result};
@@ -35,6 +35,7 @@ pub fn assign(ctx: &mut Ctx, task_id: Uuid, assignee: &str) -> Result<()> {
     if task.assignee.as_deref() == Some(assignee) {
         return Ok(());
     }
+    permissions::require_queue_member(ctx.actor, &user, &task)?;
     move_state(&task, TaskState::Assigned)?;
     let before = json!({ "assignee": task.assignee, "state": task.state });
     task.assignee = Some(assignee.to_string());

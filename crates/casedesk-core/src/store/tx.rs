@@ -190,11 +190,36 @@ impl<'c> Tx<'c> {
         Ok((first, first + size - 1))
     }
 
-    /// Records a block reserved for this database elsewhere (a client, from its hub).
+    /// Records a block reserved for this database elsewhere (a client, from its hub), and
+    /// moves the local sequence past it so the numbers are never issued twice.
     pub fn grant_reference_block(&self, prefix: &str, first: i64, last: i64) -> Result<()> {
         self.prepare_cached("INSERT INTO reference_blocks (prefix, first, last, next) VALUES (?1, ?2, ?3, ?2)")?
             .execute(params![prefix, first, last])?;
+        self.prepare_cached(
+            "INSERT INTO reference_sequences (prefix, next) VALUES (?1, ?2 + 1)
+             ON CONFLICT(prefix) DO UPDATE SET next = max(next, ?2 + 1)",
+        )?
+        .execute(params![prefix, last])?;
         Ok(())
+    }
+
+    /// A granted block of `prefix` that shares a number with first..=last.
+    pub fn overlapping_reference_block(&self, prefix: &str, first: i64, last: i64) -> Result<Option<(i64, i64)>> {
+        Ok(self
+            .prepare_cached(
+                "SELECT first, last FROM reference_blocks WHERE prefix = ?1 AND first <= ?3 AND last >= ?2 LIMIT 1",
+            )?
+            .query_row(params![prefix, first, last], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// The next number of the local sequence (1 if none was issued).
+    pub fn local_reference_next(&self, prefix: &str) -> Result<i64> {
+        Ok(self
+            .prepare_cached("SELECT next FROM reference_sequences WHERE prefix = ?1")?
+            .query_row([prefix], |r| r.get(0))
+            .optional()?
+            .unwrap_or(1))
     }
 
     // ---- cases --------------------------------------------------------------------
