@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod fields;
 pub mod model;
+pub mod routing;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -16,4 +16,12 @@ escalation?: string,
 /**
  * The form a `form` task fills in.
  */
-fields: Array<FieldDef>, outcomes: Array<Outcome>, };
+fields: Array<FieldDef>, 
+/**
+ * Skills the task needs, with the minimum proficiency (0–5).
+ */
+skills: { [key in string]: number }, 
+/**
+ * Language the task needs (e.g. "de").
+ */
+language?: string, outcomes: Array<Outcome>, };

@@ -226,6 +226,9 @@ fn check_step(def: &CaseTypeDef, si: usize, pi: usize, step: &super::Step) -> Re
         _ => {}
     }
     check_fields(&step.fields, at("fields"))?;
+    if let Some((skill, p)) = step.skills.iter().find(|(_, p)| **p > 5) {
+        return fail(at("skills"), format!("step '{sid}': skill '{skill}' needs proficiency 0 to 5, not {p}"));
+    }
     if step.outcomes.is_empty() {
         return fail(at("outcomes"), format!("step '{sid}' needs at least one outcome"));
     }

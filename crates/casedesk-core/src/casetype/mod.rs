@@ -148,6 +148,13 @@ pub struct Step {
     /// The form a `form` task fills in.
     #[serde(default)]
     pub fields: Vec<FieldDef>,
+    /// Skills the task needs, with the minimum proficiency (0–5).
+    #[serde(default)]
+    pub skills: std::collections::BTreeMap<String, u8>,
+    /// Language the task needs (e.g. "de").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub language: Option<String>,
     pub outcomes: Vec<Outcome>,
 }
 
