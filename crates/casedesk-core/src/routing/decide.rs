@@ -80,7 +80,9 @@ pub fn eligible<'a>(
 }
 
 /// Skill first, then fairness: least recently assigned (never first), lowest load, id.
-fn agent_key<'a>(c: &Candidate<'a>) -> (u32, Reverse<Option<DateTime<Utc>>>, Reverse<u32>, Reverse<&'a str>) {
+type AgentKey<'a> = (u32, Reverse<Option<DateTime<Utc>>>, Reverse<u32>, Reverse<&'a str>);
+
+fn agent_key<'a>(c: &Candidate<'a>) -> AgentKey<'a> {
     (c.skill_score, Reverse(c.agent.last_assigned_at), Reverse(c.agent.total_load()), Reverse(c.agent.user_id.as_str()))
 }
 
