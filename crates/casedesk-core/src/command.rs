@@ -1,8 +1,10 @@
 //! Every change to the workspace is one of these commands, executed by
 //! [`crate::Engine::execute`] in one transaction.
 
+use crate::engine::RouteTarget;
 use crate::fields::FieldDef;
 use crate::model::{Channel, Event, Priority, Role};
+use crate::routing::{AgentProfile, Presence, QueueConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
@@ -112,6 +114,54 @@ pub enum Command {
         prefix: String,
         first: i64,
         last: i64,
+    },
+    /// The skills agents can have and tasks can require.
+    DefineSkills {
+        skills: Vec<String>,
+    },
+    /// Secondary presences an admin offers under each presence ("Lunch" under Meal).
+    DefinePresenceLabels {
+        labels: std::collections::BTreeMap<Presence, Vec<String>>,
+    },
+    DefineQueue {
+        queue: QueueConfig,
+    },
+    SetAgentProfile {
+        user_id: String,
+        profile: AgentProfile,
+    },
+    /// The acting agent's presence.
+    SetPresence {
+        presence: Presence,
+        secondary: Option<String>,
+    },
+    SetOnQueue {
+        on_queue: bool,
+    },
+    AcceptOffer {
+        task_id: Uuid,
+    },
+    DeclineOffer {
+        task_id: Uuid,
+    },
+    /// Offers whose alert ran out count as missed (the timer calls this).
+    ExpireOffers,
+    /// The next-best task from the acting agent's workbins; `created_id` is its id.
+    PullNextTask {
+        queue: Option<String>,
+    },
+    ReassignTasks {
+        task_ids: Vec<Uuid>,
+        to: RouteTarget,
+    },
+    /// Everything an agent holds or is offered goes to `to` (absences).
+    ReassignAllOf {
+        user_id: String,
+        to: RouteTarget,
+    },
+    ChangeTaskPriority {
+        task_ids: Vec<Uuid>,
+        priority: u8,
     },
 }
 

@@ -185,6 +185,15 @@ pub struct Task {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// What routing needs of the agent: skills with minimum proficiency, a language.
+    pub requirements: crate::routing::Requirements,
+    /// The agent the task is offered to right now (one at a time), and until when.
+    pub offered_to: Option<String>,
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    /// Considered first for the queue's preferred-agent window (the case owner).
+    pub preferred_agent: Option<String>,
+    /// When the task entered its current queue (for waiting time and bullseye rings).
+    pub queued_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -25,6 +25,7 @@ fn a_new_file_gets_the_latest_schema_in_wal_mode() {
 fn fixture(version: i64) -> Option<&'static str> {
     match version {
         1 => Some(include_str!("fixtures/schema-v1-demo.sql")),
+        2 => Some(include_str!("fixtures/schema-v2-demo.sql")),
         _ => None,
     }
 }

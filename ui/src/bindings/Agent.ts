@@ -19,4 +19,8 @@ not_responding: boolean, routing_status: RoutingStatus, profile: AgentProfile, l
 /**
  * Tasks offered or assigned and not finished, per kind.
  */
-load: { [key in TaskKind]?: number }, };
+load: { [key in TaskKind]?: number }, 
+/**
+ * Offers waiting for this agent's answer (one alert at a time).
+ */
+pending_offers: number, };

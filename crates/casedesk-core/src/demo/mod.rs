@@ -5,6 +5,7 @@ use crate::command::Command;
 use crate::error::Result;
 use crate::fields::FieldDef;
 use crate::model::{Actor, Channel, Role};
+use crate::routing::{AgentProfile, Capacity, Presence, QueueConfig, QueueMode, Ring};
 use crate::Engine;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -42,6 +43,90 @@ pub fn customer_fields() -> Vec<FieldDef> {
     .expect("the demo's customer fields are valid")
 }
 
+/// The skills of the demo workspace.
+pub const SKILLS: &[&str] = &["networking", "routers", "billing", "compliance", "logistics"];
+
+/// The demo's queues: who pushes, who is a workbin.
+pub fn queues(setup: RoutingSetup) -> Vec<QueueConfig> {
+    let push = |id: &str, name: &str| QueueConfig {
+        mode: if setup == RoutingSetup::Demo { QueueMode::Push } else { QueueMode::Pull },
+        name: name.into(),
+        preferred_agent_seconds: 120,
+        alert_timeout_seconds: 30,
+        off_queue_when_not_responding: true,
+        rings: vec![Ring { after_seconds: 600, relax_proficiency: 1, drop_skills: vec![] }],
+        ..QueueConfig::pull(id)
+    };
+    let workbin = |id: &str, name: &str, no_cherry_picking: bool| QueueConfig {
+        name: name.into(),
+        no_cherry_picking: no_cherry_picking && setup == RoutingSetup::Demo,
+        ..QueueConfig::pull(id)
+    };
+    vec![
+        push("Employees_group_A", "First line (group A)"),
+        push("Expert_group_X", "Experts (group X)"),
+        push("Express_delivery_team", "Express delivery"),
+        workbin("Finances_group_B", "Finance back office (group B)", false),
+        workbin("Team_Supervisor", "Team supervisor", false),
+        workbin("Field_service_group_C", "Field service (group C)", true),
+        workbin("Compliance_team", "Compliance", false),
+    ]
+}
+
+/// A demo routing profile: (user, skills with proficiency, queues).
+pub type Profile = (&'static str, &'static [(&'static str, u8)], &'static [&'static str]);
+
+/// The demo team's routing profiles.
+pub const PROFILES: &[Profile] = &[
+    ("alex", &[("networking", 3), ("routers", 4)], &["Employees_group_A"]),
+    ("bea", &[("billing", 4), ("compliance", 2)], &["Finances_group_B", "Compliance_team"]),
+    (
+        "chris",
+        &[("networking", 5), ("routers", 5), ("logistics", 3)],
+        &["Expert_group_X", "Express_delivery_team", "Field_service_group_C"],
+    ),
+    (
+        "sam",
+        &[("networking", 2), ("billing", 3), ("compliance", 4), ("logistics", 2)],
+        &[
+            "Team_Supervisor",
+            "Employees_group_A",
+            "Finances_group_B",
+            "Field_service_group_C",
+            "Compliance_team",
+            "Expert_group_X",
+        ],
+    ),
+];
+
+/// The demo uses push queues; tests that drive tasks by hand use workbins only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingSetup {
+    Demo,
+    WorkbinsOnly,
+}
+
+/// Skills, presence labels, queues and the team's routing profiles.
+pub fn configure_routing(engine: &Engine, setup: RoutingSetup) -> Result<()> {
+    let system = Actor::system();
+    engine.execute(&system, Command::DefineSkills { skills: SKILLS.iter().map(|s| s.to_string()).collect() })?;
+    let labels = [(Presence::Meal, vec!["Lunch".to_string()]), (Presence::Busy, vec!["Back office".to_string()])];
+    engine.execute(&system, Command::DefinePresenceLabels { labels: labels.into_iter().collect() })?;
+    for queue in queues(setup) {
+        engine.execute(&system, Command::DefineQueue { queue })?;
+    }
+    for (user, skills, queues) in PROFILES {
+        let profile = AgentProfile {
+            skills: skills.iter().map(|(s, p)| (s.to_string(), *p)).collect(),
+            languages: vec!["en".into()],
+            capacity: Capacity { total: 5, per_kind: Default::default() },
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+        };
+        engine.execute(&system, Command::SetAgentProfile { user_id: user.to_string(), profile })?;
+    }
+    Ok(())
+}
+
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
@@ -72,6 +157,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
         )?;
     }
     engine.execute(&system, Command::DefineCustomerFields { fields: customer_fields() })?;
+    configure_routing(engine, RoutingSetup::Demo)?;
     let alex = Actor::new("alex", &[Role::Agent]);
     let bea = Actor::new("bea", &[Role::Agent]);
     let sam = Actor::new("sam", &[Role::Supervisor, Role::Agent]);
@@ -182,12 +268,12 @@ pub fn seed(engine: &Engine) -> Result<bool> {
     // Work already under way: Alex takes the diagnosis, Bea the billing check and the refund form.
     let first_task = |case: Uuid| -> Result<Uuid> { engine.read(|db| Ok(db.tasks_of_case(case)?[0].id)) };
     let t = first_task(tech)?;
-    engine.execute(&alex, Command::AssignTask { task_id: t, assignee: "alex".into() })?;
+    engine.execute(&sam, Command::AssignTask { task_id: t, assignee: "alex".into() })?;
     engine.execute(&alex, Command::StartTask { task_id: t })?;
     let t = first_task(fin)?;
-    engine.execute(&bea, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
+    engine.execute(&sam, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
     let t = first_task(refund)?;
-    engine.execute(&bea, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
+    engine.execute(&sam, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
     engine.execute(
         &bea,
         Command::CompleteTask {
@@ -208,7 +294,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
         None,
     )?;
     let t = first_task(done)?;
-    engine.execute(&bea, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
+    engine.execute(&sam, Command::AssignTask { task_id: t, assignee: "bea".into() })?;
     engine.execute(
         &bea,
         Command::CompleteTask {

@@ -8,6 +8,7 @@ mod customers;
 pub mod permissions;
 mod plan;
 mod references;
+mod routing;
 mod tasks;
 
 use crate::casetype::CaseTypeDef;
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 pub use attachments::sanitise_file_name;
+pub use routing::RouteTarget;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "casedesk.sqlite";
@@ -59,6 +61,9 @@ pub(crate) struct Ctx<'a, 'c> {
     pub events: Vec<Event>,
     pub created_id: Option<String>,
     pub reference: Option<String>,
+    /// Tasks and agents whose routing the command may have changed; see `routing::settle`.
+    pub route_tasks: Vec<Uuid>,
+    pub route_agents: Vec<String>,
 }
 
 impl Ctx<'_, '_> {
@@ -157,8 +162,11 @@ impl Engine {
                 events: vec![],
                 created_id: None,
                 reference: None,
+                route_tasks: vec![],
+                route_agents: vec![],
             };
             dispatch(&mut ctx, command)?;
+            routing::settle(&mut ctx)?;
             Ok(Executed { events: ctx.events, created_id: ctx.created_id, reference: ctx.reference })
         })
     }
@@ -297,6 +305,19 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         }
         LinkInteraction { case_id, interaction_id } => cases::link_interaction(ctx, case_id, interaction_id),
         ReserveReferenceBlock { prefix, size } => references::reserve(ctx, &prefix, size),
+        DefineSkills { skills } => routing::define_skills(ctx, skills),
+        DefinePresenceLabels { labels } => routing::define_presence_labels(ctx, labels),
+        DefineQueue { queue } => routing::define_queue(ctx, queue),
+        SetAgentProfile { user_id, profile } => routing::set_agent_profile(ctx, &user_id, profile),
+        SetPresence { presence, secondary } => routing::set_presence(ctx, presence, secondary),
+        SetOnQueue { on_queue } => routing::set_on_queue(ctx, on_queue),
+        AcceptOffer { task_id } => routing::accept_offer(ctx, task_id),
+        DeclineOffer { task_id } => routing::decline_offer(ctx, task_id),
+        ExpireOffers => routing::expire_offers(ctx),
+        PullNextTask { queue } => routing::pull_next(ctx, queue),
+        ReassignTasks { task_ids, to } => routing::reassign(ctx, task_ids, to),
+        ReassignAllOf { user_id, to } => routing::reassign_all_of(ctx, &user_id, to),
+        ChangeTaskPriority { task_ids, priority } => routing::change_priority(ctx, task_ids, priority),
         GrantReferenceBlock { prefix, first, last } => references::grant(ctx, &prefix, first, last),
     }
 }

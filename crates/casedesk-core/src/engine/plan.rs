@@ -54,8 +54,17 @@ pub fn create_task(
         created_at: ctx.now,
         updated_at: ctx.now,
         completed_at: None,
+        requirements: crate::routing::Requirements { skills: s.skills.clone(), language: s.language.clone() },
+        offered_to: None,
+        offer_expires_at: None,
+        // End-to-end ownership: the case owner is considered first.
+        preferred_agent: case.owner.clone(),
+        queued_at: None,
     };
+    let task = Task { queued_at: (task.state == TaskState::Queued).then_some(ctx.now), ..task };
     ctx.tx.put_task(&task)?;
+    ctx.route_tasks.push(task.id);
+    ctx.route_agents.extend(task.assignee.clone());
     ctx.emit("task_created", Some(case.id), Some(task.id), Value::Null, serde_json::to_value(&task)?)?;
     if let Some(a) = &task.assignee {
         ctx.emit("task_assigned", Some(case.id), Some(task.id), json!({ "assignee": null }), json!({ "assignee": a }))?;
@@ -130,6 +139,8 @@ fn leave_stage(ctx: &mut Ctx, case: &Case, stage: &str, leaving: bool) -> Result
 }
 
 fn cancel_task(ctx: &mut Ctx, mut t: Task, because: &str) -> Result<()> {
+    ctx.route_agents.extend(t.assignee.clone().into_iter().chain(t.offered_to.take()));
+    t.offer_expires_at = None;
     let before = json!({ "state": t.state });
     t.state = TaskState::Cancelled;
     t.updated_at = ctx.now;

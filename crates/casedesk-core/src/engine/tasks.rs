@@ -1,7 +1,7 @@
 //! Working a task: assignment, start, completion with an outcome.
 
-use super::permissions::{self, require, require_assignee, Action};
-use super::{plan, Ctx};
+use super::permissions::{require, require_assignee, Action};
+use super::{plan, routing, Ctx};
 use crate::casetype::Then;
 use crate::error::{Error, Result};
 use crate::fields::check_values;
@@ -22,33 +22,15 @@ fn move_state(task: &Task, to: TaskState) -> Result<()> {
     }
 }
 
+/// An agent taking unassigned work for themselves is a pull from a workbin; anything
+/// else is a supervisor's reassignment. Both follow the routing rules.
 pub fn assign(ctx: &mut Ctx, task_id: Uuid, assignee: &str) -> Result<()> {
-    let mut task = ctx.task(task_id)?;
-    // Taking unassigned work for oneself is the agent's own pull; anything else is a supervisor's.
-    let taking_for_self = assignee == ctx.actor.user_id && task.assignee.is_none();
-    require(ctx.actor, if taking_for_self { Action::WorkCases } else { Action::AssignOthers })?;
-    let user =
-        ctx.tx.user(assignee)?.ok_or_else(|| Error::field("assignee", format!("user '{assignee}' does not exist")))?;
-    if !user.roles.iter().any(|r| matches!(r, Role::Agent | Role::Supervisor)) {
-        return Err(Error::field("assignee", format!("user '{assignee}' is not an agent or supervisor")));
+    let task = ctx.task(task_id)?;
+    if assignee == ctx.actor.user_id && task.assignee.is_none() && !ctx.actor.has(Role::Supervisor) {
+        require(ctx.actor, Action::WorkCases)?;
+        return routing::take(ctx, task);
     }
-    if task.assignee.as_deref() == Some(assignee) {
-        return Ok(());
-    }
-    permissions::require_queue_member(ctx.actor, &user, &task)?;
-    move_state(&task, TaskState::Assigned)?;
-    let before = json!({ "assignee": task.assignee, "state": task.state });
-    task.assignee = Some(assignee.to_string());
-    task.state = TaskState::Assigned;
-    task.updated_at = ctx.now;
-    ctx.tx.put_task(&task)?;
-    ctx.emit(
-        "task_assigned",
-        Some(task.case_id),
-        Some(task.id),
-        before,
-        json!({ "assignee": assignee, "state": task.state }),
-    )
+    routing::reassign(ctx, vec![task_id], routing::RouteTarget::Agent { user_id: assignee.to_string() })
 }
 
 pub fn start(ctx: &mut Ctx, task_id: Uuid) -> Result<()> {
@@ -111,6 +93,7 @@ pub fn complete(
     task.updated_at = ctx.now;
     task.completed_at = Some(ctx.now);
     ctx.tx.put_task(&task)?;
+    ctx.route_agents.extend(task.assignee.clone());
     let after =
         json!({ "state": task.state, "outcome": task.outcome, "form_values": task.form_values, "reason": task.reason });
     ctx.emit(

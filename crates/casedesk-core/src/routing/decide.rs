@@ -42,14 +42,16 @@ pub fn effective_requirements(req: &Requirements, queue: &QueueConfig, waited_se
     out
 }
 
-/// Whether `agent` may be offered (or take) `task` now; with their skill score.
+/// Whether `agent` may take `task` now (skills, language, capacity, membership, the
+/// preferred-agent window); with their skill score. Readiness is the caller's: routing
+/// pushes only to agents who `can_be_offered`, pulling is the agent's own choice.
 pub fn eligible<'a>(
     agent: &'a Agent,
     task: &Waiting,
     queue: &QueueConfig,
     now: DateTime<Utc>,
 ) -> Option<Candidate<'a>> {
-    if !agent.ready() || !agent.has_room_for(task.kind) || !agent.profile.queues.iter().any(|q| q == task.queue) {
+    if !agent.has_room_for(task.kind) || !agent.profile.queues.iter().any(|q| q == task.queue) {
         return None;
     }
     let waited = (now - task.queued_at).num_seconds();
@@ -95,6 +97,7 @@ pub fn best_agent<'a>(
 ) -> Option<&'a Agent> {
     agents
         .into_iter()
+        .filter(|a| a.can_be_offered())
         .filter_map(|a| eligible(a, task, queue, now))
         .max_by(|x, y| agent_key(x).cmp(&agent_key(y)))
         .map(|c| c.agent)
@@ -151,6 +154,7 @@ mod tests {
             },
             last_assigned_at: None,
             load: BTreeMap::new(),
+            pending_offers: 0,
         }
     }
 
@@ -208,11 +212,15 @@ mod tests {
         a.load = BTreeMap::from([(TaskKind::Generic, 2)]);
         assert!(eligible(&a, &waiting(&r, 3, t0()), &q, t0()).is_none(), "total capacity");
         let mut b = agent("b", &[]);
+        let task = waiting(&r, 3, t0());
         b.not_responding = true;
-        assert!(eligible(&b, &waiting(&r, 3, t0()), &q, t0()).is_none());
+        assert!(best_agent([&b], &task, &q, t0()).is_none(), "not responding: no push");
         b.not_responding = false;
         b.presence = Presence::Break;
-        assert!(eligible(&b, &waiting(&r, 3, t0()), &q, t0()).is_none());
+        assert!(best_agent([&b], &task, &q, t0()).is_none(), "on a break: no push");
+        b.presence = Presence::Available;
+        b.pending_offers = 1;
+        assert!(best_agent([&b], &task, &q, t0()).is_none(), "one alert at a time");
         let mut c = agent("c", &[]);
         c.profile.queues.clear();
         assert!(eligible(&c, &waiting(&r, 3, t0()), &q, t0()).is_none(), "not a member of the queue");

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Presence {
@@ -78,6 +78,8 @@ pub struct Agent {
     pub last_assigned_at: Option<DateTime<Utc>>,
     /// Tasks offered or assigned and not finished, per kind.
     pub load: BTreeMap<TaskKind, u32>,
+    /// Offers waiting for this agent's answer (one alert at a time).
+    pub pending_offers: u32,
 }
 
 impl Agent {
@@ -88,6 +90,11 @@ impl Agent {
     /// Whether routing may offer this agent work at all.
     pub fn ready(&self) -> bool {
         self.on_queue && self.presence == Presence::Available && !self.not_responding
+    }
+
+    /// Whether routing may push an offer now: ready, and not already alerted.
+    pub fn can_be_offered(&self) -> bool {
+        self.ready() && self.pending_offers == 0
     }
 
     /// Room for one more task of this kind.

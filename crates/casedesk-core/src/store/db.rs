@@ -181,6 +181,23 @@ impl Db {
         rows::user_by_id(&self.conn, id)
     }
 
+    pub fn agent(&self, user_id: &str) -> Result<Option<crate::routing::Agent>> {
+        super::routing::agent(&self.conn, user_id)
+    }
+
+    pub fn agents(&self) -> Result<Vec<crate::routing::Agent>> {
+        super::routing::agents(&self.conn)
+    }
+
+    pub fn queues(&self) -> Result<Vec<crate::routing::QueueConfig>> {
+        super::routing::queues(&self.conn)
+    }
+
+    /// Open tasks an agent holds or is offered.
+    pub fn tasks_of_agent(&self, user_id: &str) -> Result<Vec<Task>> {
+        super::routing::tasks_of_agent(&self.conn, user_id)
+    }
+
     pub fn users(&self) -> Result<Vec<User>> {
         rows::users(&self.conn)
     }

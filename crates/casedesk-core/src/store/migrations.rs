@@ -184,7 +184,42 @@ CREATE TABLE workspace_settings (
 ) WITHOUT ROWID;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Routing: queues, agents and their queue memberships, and what routing keeps on a task.
+const V3: &str = r#"
+CREATE TABLE queues (
+    id         TEXT PRIMARY KEY,
+    config     TEXT    NOT NULL,  -- QueueConfig as JSON
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE agents (
+    user_id          TEXT PRIMARY KEY REFERENCES users(id),
+    presence         TEXT    NOT NULL,
+    secondary        TEXT,
+    on_queue         INTEGER NOT NULL,
+    not_responding   INTEGER NOT NULL,
+    routing_status   TEXT    NOT NULL,
+    profile          TEXT    NOT NULL,  -- AgentProfile as JSON
+    last_assigned_at INTEGER,
+    status_since     INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE agent_queues (
+    queue   TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES agents(user_id),
+    PRIMARY KEY (queue, user_id)
+) WITHOUT ROWID;
+
+ALTER TABLE tasks ADD COLUMN requirements TEXT NOT NULL DEFAULT '{"skills":{},"language":null}';
+ALTER TABLE tasks ADD COLUMN offered_to TEXT REFERENCES users(id);
+ALTER TABLE tasks ADD COLUMN offer_expires_at INTEGER;
+ALTER TABLE tasks ADD COLUMN preferred_agent TEXT;
+ALTER TABLE tasks ADD COLUMN queued_at INTEGER;
+UPDATE tasks SET queued_at = created_at WHERE state = 'queued';
+CREATE INDEX tasks_offered_to ON tasks(offered_to) WHERE offered_to IS NOT NULL;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

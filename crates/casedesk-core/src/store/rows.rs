@@ -54,10 +54,13 @@ pub fn case_by_id(conn: &Connection, id: Uuid) -> Result<Option<Case>> {
     Ok(conn.prepare_cached(&sql)?.query_row([id], case_from_row).optional()?)
 }
 
-const TASK_COLUMNS: &str = "id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level, \
-     outcome, form_values, reason, created_at, updated_at, completed_at";
+pub const TASK_COLUMNS: &str =
+    "id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level, \
+     outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to, offer_expires_at, \
+     preferred_agent, queued_at";
 
-fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
+pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
+    let requirements: String = r.get(17)?;
     Ok(Task {
         id: r.get(0)?,
         case_id: r.get(1)?,
@@ -76,6 +79,11 @@ fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
         created_at: from_millis(r.get(14)?),
         updated_at: from_millis(r.get(15)?),
         completed_at: opt_time(r.get(16)?),
+        requirements: serde_json::from_str(&requirements).unwrap_or_default(),
+        offered_to: r.get(18)?,
+        offer_expires_at: opt_time(r.get(19)?),
+        preferred_agent: r.get(20)?,
+        queued_at: opt_time(r.get(21)?),
     })
 }
 

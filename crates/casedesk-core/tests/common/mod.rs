@@ -53,6 +53,7 @@ pub fn world() -> World {
             .unwrap();
     }
     engine.execute(&system, Command::DefineCustomerFields { fields: demo::customer_fields() }).unwrap();
+    demo::configure_routing(&engine, demo::RoutingSetup::WorkbinsOnly).unwrap();
     World { engine, clock, dir }
 }
 
