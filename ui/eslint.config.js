@@ -2,6 +2,7 @@ import js from "@eslint/js";
 import ts from "typescript-eslint";
 import svelte from "eslint-plugin-svelte";
 import svelteParser from "svelte-eslint-parser";
+import globals from "globals";
 
 export default ts.config(
   { ignores: ["dist/", "node_modules/", "src/bindings/"] },
@@ -13,6 +14,6 @@ export default ts.config(
     languageOptions: { parser: svelteParser, parserOptions: { parser: ts.parser } },
   },
   {
-    languageOptions: { globals: { window: "readonly", document: "readonly", console: "readonly" } },
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

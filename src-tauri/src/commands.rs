@@ -2,7 +2,7 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
-use casedesk_core::model::{CaseDetail, CaseSummary, WorkspaceInfo};
+use casedesk_core::model::{AgentDesk, CaseDetail, CaseSummary, WorkspaceInfo};
 use casedesk_core::{Command, ErrorPayload, Executed};
 use tauri::State;
 use uuid::Uuid;
@@ -33,4 +33,10 @@ pub fn get_case(state: State<DeskState>, id: Uuid) -> Reply<CaseDetail> {
 pub fn execute(state: State<DeskState>, command: Command) -> Reply<Executed> {
     let desk = state.desk()?;
     desk.engine.execute(&desk.actor, command).map_err(|e| e.payload())
+}
+
+#[tauri::command(async)]
+pub fn agent_desk(state: State<DeskState>) -> Reply<AgentDesk> {
+    let desk = state.desk()?;
+    desk.engine.agent_desk(&desk.actor.user_id).map_err(|e| e.payload())
 }

@@ -2,6 +2,7 @@
 //! IPC calls into engine calls. No domain rule lives here.
 
 mod commands;
+mod offers;
 mod workspace;
 
 pub fn run() {
@@ -12,6 +13,7 @@ pub fn run() {
                 eprintln!("casedesk: {} ({})", e.message, e.code);
             }
             tauri::Manager::manage(app, state);
+            offers::expire_in_background(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -20,6 +22,7 @@ pub fn run() {
             commands::list_cases,
             commands::get_case,
             commands::execute,
+            commands::agent_desk,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

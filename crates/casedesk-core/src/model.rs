@@ -303,6 +303,26 @@ pub struct CaseSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A task as the agent's desk lists it: with its case's reference and subject.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DeskTask {
+    pub task: Task,
+    pub case_reference: String,
+    pub case_subject: String,
+}
+
+/// What routing shows one agent: their state, the offer waiting for them, their work.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AgentDesk {
+    pub agent: Option<crate::routing::Agent>,
+    pub offers: Vec<DeskTask>,
+    pub work: Vec<DeskTask>,
+    /// The engine's clock, so a countdown agrees with the engine's deadline.
+    pub now: DateTime<Utc>,
+}
+
 /// Who is signed in on this desk and where the workspace lives.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]

@@ -1,5 +1,6 @@
 // The one module that talks to the Rust side. Types come from the engine (ts-rs).
 import { invoke } from "@tauri-apps/api/core";
+import type { AgentDesk } from "../bindings/AgentDesk";
 import type { CaseDetail } from "../bindings/CaseDetail";
 import type { CaseSummary } from "../bindings/CaseSummary";
 import type { CaseTypeDef } from "../bindings/CaseTypeDef";
@@ -34,4 +35,5 @@ export const backend = {
   cases: (limit = 200, offset = 0) => call<CaseSummary[]>("list_cases", { limit, offset }),
   caseDetail: (id: string) => call<CaseDetail>("get_case", { id }),
   execute: (command: Command) => call<Executed>("execute", { command }),
+  agentDesk: () => call<AgentDesk>("agent_desk"),
 };

@@ -235,6 +235,29 @@ impl Engine {
         self.read(|db| db.users())
     }
 
+    /// What routing shows one agent: state, offers, work in hand.
+    pub fn agent_desk(&self, user_id: &str) -> Result<AgentDesk> {
+        self.read(|db| {
+            let mut offers = vec![];
+            let mut work = vec![];
+            for task in db.tasks_of_agent(user_id)? {
+                let case = db.case(task.case_id)?.ok_or_else(|| Error::not_found("case", task.case_id))?;
+                let item = DeskTask { case_reference: case.reference, case_subject: case.subject, task };
+                if item.task.state == TaskState::Offered {
+                    offers.push(item);
+                } else {
+                    work.push(item);
+                }
+            }
+            Ok(AgentDesk { agent: db.agent(user_id)?, offers, work, now: self.clock.now() })
+        })
+    }
+
+    /// When the next offer runs out, if any is open.
+    pub fn next_offer_expiry(&self) -> Result<Option<DateTime<Utc>>> {
+        self.read(|db| db.next_offer_expiry())
+    }
+
     /// The extra fields of customer profiles.
     pub fn customer_fields(&self) -> Result<Vec<crate::fields::FieldDef>> {
         self.read(|db| customers::parse_fields(db.setting(customers::FIELDS_KEY)?))

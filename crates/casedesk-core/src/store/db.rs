@@ -193,6 +193,15 @@ impl Db {
         super::routing::queues(&self.conn)
     }
 
+    pub fn next_offer_expiry(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let ms: Option<i64> = self.conn.query_row(
+            "SELECT min(offer_expires_at) FROM tasks WHERE offered_to IS NOT NULL AND state = 'offered'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(ms.map(crate::clock::from_millis))
+    }
+
     /// Open tasks an agent holds or is offered.
     pub fn tasks_of_agent(&self, user_id: &str) -> Result<Vec<Task>> {
         super::routing::tasks_of_agent(&self.conn, user_id)
