@@ -194,6 +194,10 @@ pub struct Task {
     pub preferred_agent: Option<String>,
     /// When the task entered its current queue (for waiting time and bullseye rings).
     pub queued_at: Option<DateTime<Utc>>,
+    /// Its place in the queue's order (`routing::rank`), kept for the queue's index.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub route_rank: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -315,3 +315,28 @@ fn bad_routing_input_is_refused_and_changes_nothing() {
         .execute(&chris(), Command::SetPresence { presence: Presence::Meal, secondary: Some("Lunch".into()) })
         .unwrap();
 }
+
+#[test]
+fn pulls_follow_priority_plus_waiting_time() {
+    let w = world();
+    let new = |inv: &str| w.create_case(&bea(), "finance", json!({ "invoice_number": inv })).unwrap();
+    let old_low = new("INV-000001");
+    w.clock.advance(chrono::Duration::minutes(150));
+    let mid = new("INV-000002");
+    w.clock.advance(chrono::Duration::minutes(10));
+    let new_high = new("INV-000003");
+    let id = |c| w.open_tasks(c)[0].id;
+    // P1 now vs P3 waiting 160 min: two levels are 120 min, so the old one still leads;
+    // the P3 of 10 minutes ago trails the P1.
+    w.engine.execute(&sam(), Command::ChangeTaskPriority { task_ids: vec![id(new_high)], priority: 1 }).unwrap();
+    let order: Vec<String> = (0..3)
+        .map(|_| {
+            w.engine
+                .execute(&sam(), Command::PullNextTask { queue: Some("Finances_group_B".into()) })
+                .unwrap()
+                .created_id
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(order, [id(old_low), id(new_high), id(mid)].map(|t| t.to_string()));
+}

@@ -60,6 +60,7 @@ pub fn create_task(
         // End-to-end ownership: the case owner is considered first.
         preferred_agent: case.owner.clone(),
         queued_at: None,
+        route_rank: None,
     };
     let task = Task { queued_at: (task.state == TaskState::Queued).then_some(ctx.now), ..task };
     ctx.tx.put_task(&task)?;

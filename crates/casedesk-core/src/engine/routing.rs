@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::error::{Error, Result};
 use crate::fields::is_identifier;
 use crate::model::{Task, TaskState};
-use crate::routing::{best_agent, best_task, eligible, Agent, AgentProfile, Presence, QueueConfig, QueueMode, Waiting};
+use crate::routing::{best_agent, eligible, rank, Agent, AgentProfile, Presence, QueueConfig, QueueMode, Waiting};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -317,17 +317,10 @@ pub fn pull_next(ctx: &mut Ctx, queue: Option<String>) -> Result<()> {
         Some(q) => vec![queue_config(ctx, q)?],
         None => agent.profile.queues.iter().map(|q| queue_config(ctx, q)).collect::<Result<_>>()?,
     };
-    let pull: Vec<&QueueConfig> = queues.iter().filter(|q| q.mode == QueueMode::Pull).collect();
-    let mut tasks = vec![];
-    for q in &pull {
-        tasks.extend(ctx.tx.queued_tasks(&q.id)?);
-    }
-    let views: Vec<Waiting> = tasks.iter().map(waiting).collect();
-    let queue_of = |id: &str| *pull.iter().find(|q| q.id == id).expect("tasks come from these queues");
-    let Some(best) = best_task(&agent, views.iter(), queue_of, ctx.now) else {
+    let pull: Vec<QueueConfig> = queues.into_iter().filter(|q| q.mode == QueueMode::Pull).collect();
+    let Some(task) = best_waiting_for(ctx, &agent, &pull)? else {
         return Err(Error::Conflict(format!("there is no task {} can take in their workbins now", agent.user_id)));
     };
-    let task = tasks.iter().find(|t| t.id == best.id).cloned().expect("chosen from these");
     ctx.created_id = Some(task.id.to_string());
     let me = agent.user_id.clone();
     assign_to(ctx, task, &me, "pulled")
@@ -486,11 +479,11 @@ pub fn settle(ctx: &mut Ctx) -> Result<()> {
     // Each round can only create offers, which take agents out of the running, so this
     // ends; the bound guards against a mistake turning into a hang.
     for _ in 0..10_000 {
-        if let Some(user_id) = ctx.route_agents.pop() {
+        if let Some(task_id) = ctx.route_tasks.pop() {
+            offer_task(ctx, task_id)?;
+        } else if let Some(user_id) = ctx.route_agents.pop() {
             refresh_status(ctx, &user_id)?;
             offer_to_agent(ctx, &user_id)?;
-        } else if let Some(task_id) = ctx.route_tasks.pop() {
-            offer_task(ctx, task_id)?;
         } else {
             return Ok(());
         }
@@ -535,6 +528,7 @@ fn offer_task(ctx: &mut Ctx, task_id: Uuid) -> Result<()> {
         return Ok(());
     }
     let queue = queue_config(ctx, &queue_id)?;
+    let task = with_current_rank(ctx, task, &queue)?;
     if queue.mode != QueueMode::Push {
         return Ok(());
     }
@@ -558,14 +552,47 @@ fn offer_to_agent(ctx: &mut Ctx, user_id: &str) -> Result<()> {
             queues.push(cfg);
         }
     }
-    let mut tasks = vec![];
-    for q in &queues {
-        tasks.extend(ctx.tx.queued_tasks(&q.id)?);
-    }
-    let views: Vec<Waiting> = tasks.iter().map(waiting).collect();
-    let queue_of = |id: &str| queues.iter().find(|q| q.id == id).expect("tasks come from these queues");
-    let Some(best) = best_task(&agent, views.iter(), queue_of, ctx.now) else { return Ok(()) };
-    let task = tasks.iter().find(|t| t.id == best.id).cloned().expect("chosen from these");
-    let queue = queue_of(task.queue.as_deref().unwrap_or_default()).clone();
+    let Some(task) = best_waiting_for(ctx, &agent, &queues)? else { return Ok(()) };
+    let queue = queues.iter().find(|q| Some(q.id.as_str()) == task.queue.as_deref()).cloned().expect("from these");
     offer(ctx, task, user_id, &queue)
+}
+
+/// Keeps the task's place in its queue's index (`routing::rank`) current. The rank is
+/// derived from priority, queued time and the queue's ordering, so it has no event.
+fn with_current_rank(ctx: &mut Ctx, mut task: Task, queue: &QueueConfig) -> Result<Task> {
+    let rank = rank(task.priority, task.queued_at.unwrap_or(task.created_at), queue);
+    if task.route_rank != Some(rank) {
+        task.route_rank = Some(rank);
+        ctx.tx.put_task(&task)?;
+    }
+    Ok(task)
+}
+
+/// The most urgent task `agent` may take in `queues`: each queue's waiting tasks are
+/// read in rank order, a batch at a time, and a queue's scan stops at its first task
+/// the agent may take (or once nothing further can beat the best found). The same
+/// choice as `routing::best_task`, without reading whole queues.
+fn best_waiting_for(ctx: &Ctx, agent: &Agent, queues: &[QueueConfig]) -> Result<Option<Task>> {
+    let mut best: Option<(i64, std::cmp::Reverse<Uuid>, Task)> = None;
+    for q in queues {
+        let mut after = None;
+        'scan: loop {
+            let batch = ctx.tx.ranked_tasks(&q.id, after, 64)?;
+            for t in &batch {
+                let key = (t.route_rank.unwrap_or(i64::MIN), std::cmp::Reverse(t.id));
+                if best.as_ref().is_some_and(|(r, id, _)| key < (*r, *id)) {
+                    break 'scan;
+                }
+                if eligible(agent, &waiting(t), q, ctx.now).is_some() {
+                    best = Some((key.0, key.1, t.clone()));
+                    break 'scan;
+                }
+            }
+            match batch.last() {
+                Some(last) if batch.len() == 64 => after = Some((last.route_rank.unwrap_or(i64::MIN), last.id)),
+                _ => break,
+            }
+        }
+    }
+    Ok(best.map(|(_, _, t)| t))
 }

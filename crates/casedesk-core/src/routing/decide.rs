@@ -103,14 +103,18 @@ pub fn best_agent<'a>(
         .map(|c| c.agent)
 }
 
-/// How urgent a waiting task is under its queue's ordering (higher first).
-fn urgency(task: &Waiting, queue: &QueueConfig, now: DateTime<Utc>) -> (i64, i64) {
-    let waited = (now - task.queued_at).num_seconds().max(0);
-    let level = 5 - i64::from(task.priority.clamp(1, 5));
-    match queue.ordering {
-        QueueOrdering::PriorityPlusWait => (level * i64::from(queue.wait_minutes_per_priority) * 60 + waited, waited),
-        QueueOrdering::StrictPriority => (level, waited),
-    }
+/// How urgent a waiting task is under its queue's ordering, higher first. Waiting time
+/// grows alike for every task, so the order never changes while tasks wait: the rank
+/// can be computed once, when the task is queued, and kept in an index.
+pub fn rank(priority: Priority, queued_at: DateTime<Utc>, queue: &QueueConfig) -> i64 {
+    let level = 5 - i64::from(priority.clamp(1, 5));
+    let level_weight = match queue.ordering {
+        // `wait_minutes_per_priority` minutes of waiting count as one priority level.
+        QueueOrdering::PriorityPlusWait => i64::from(queue.wait_minutes_per_priority) * 60_000,
+        // Any difference in priority outweighs any waiting time.
+        QueueOrdering::StrictPriority => 1 << 42,
+    };
+    level * level_weight - queued_at.timestamp_millis()
 }
 
 /// The task `agent` should get next among `tasks`: the most urgent one they are eligible
@@ -125,7 +129,7 @@ pub fn best_task<'a, 'q>(
     tasks
         .into_iter()
         .filter(|t| eligible(agent, t, queue_of(t.queue), now).is_some())
-        .max_by_key(|t| (urgency(t, queue_of(t.queue), now), Reverse(t.id)))
+        .max_by_key(|t| (rank(t.priority, t.queued_at, queue_of(t.queue)), Reverse(t.id)))
 }
 
 #[cfg(test)]

@@ -107,7 +107,6 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_case ON tasks(case_id);
 CREATE INDEX tasks_assignee ON tasks(assignee, state) WHERE assignee IS NOT NULL;
-CREATE INDEX tasks_queue ON tasks(queue, state);
 
 CREATE TABLE interactions (
     id          BLOB PRIMARY KEY,
@@ -217,6 +216,12 @@ ALTER TABLE tasks ADD COLUMN preferred_agent TEXT;
 ALTER TABLE tasks ADD COLUMN queued_at INTEGER;
 UPDATE tasks SET queued_at = created_at WHERE state = 'queued';
 CREATE INDEX tasks_offered_to ON tasks(offered_to) WHERE offered_to IS NOT NULL;
+-- Each queue's waiting tasks in routing order, so choosing one never scans the queue.
+ALTER TABLE tasks ADD COLUMN route_rank INTEGER;
+-- Tasks already waiting get the rank of a queue with the default ordering (priority
+-- plus wait, 60 minutes a level); defining the queue recomputes it.
+UPDATE tasks SET route_rank = (5 - priority) * 3600000 - queued_at WHERE state = 'queued';
+CREATE INDEX tasks_waiting ON tasks(queue, route_rank DESC, id) WHERE state = 'queued';
 "#;
 
 const MIGRATIONS: &[&str] = &[V1, V2, V3];

@@ -100,6 +100,20 @@ pub fn tasks_of_agent(conn: &Connection, user_id: &str) -> Result<Vec<Task>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Waiting tasks of a queue in routing order, `limit` at a time after `after` (rank, id).
+pub fn ranked_tasks(conn: &Connection, queue: &str, after: Option<(i64, uuid::Uuid)>, limit: u32) -> Result<Vec<Task>> {
+    let (rank, id) = after.unwrap_or((i64::MAX, uuid::Uuid::nil()));
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM tasks
+         WHERE queue = ?1 AND state = 'queued' AND route_rank IS NOT NULL
+           AND (route_rank < ?2 OR (route_rank = ?2 AND id > ?3))
+         ORDER BY route_rank DESC, id LIMIT ?4"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(params![queue, rank, id, limit], task_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Tasks waiting in a queue.
 pub fn queued_tasks(conn: &Connection, queue: &str) -> Result<Vec<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE queue = ?1 AND state = 'queued' ORDER BY created_at, id");
@@ -169,6 +183,10 @@ impl Tx<'_> {
 
     pub fn queued_tasks(&self, queue: &str) -> Result<Vec<Task>> {
         queued_tasks(self, queue)
+    }
+
+    pub fn ranked_tasks(&self, queue: &str, after: Option<(i64, uuid::Uuid)>, limit: u32) -> Result<Vec<Task>> {
+        ranked_tasks(self, queue, after, limit)
     }
 
     pub fn tasks_of_agent(&self, user_id: &str) -> Result<Vec<Task>> {
