@@ -144,6 +144,7 @@ pub fn set_agent_profile(ctx: &mut Ctx, user_id: &str, profile: AgentProfile) ->
     });
     agent.profile = profile;
     ctx.tx.put_agent(&agent, ctx.now)?;
+    ctx.tx.put_agent_queues(&agent)?;
     ctx.emit(
         "agent_profile_set",
         None,
@@ -576,8 +577,10 @@ fn best_waiting_for(ctx: &Ctx, agent: &Agent, queues: &[QueueConfig]) -> Result<
     let mut best: Option<(i64, std::cmp::Reverse<Uuid>, Task)> = None;
     for q in queues {
         let mut after = None;
+        // The first task usually fits: read a few, then more as the scan goes deeper.
+        let mut size = 4;
         'scan: loop {
-            let batch = ctx.tx.ranked_tasks(&q.id, after, 64)?;
+            let batch = ctx.tx.ranked_tasks(&q.id, after, size)?;
             for t in &batch {
                 let key = (t.route_rank.unwrap_or(i64::MIN), std::cmp::Reverse(t.id));
                 if best.as_ref().is_some_and(|(r, id, _)| key < (*r, *id)) {
@@ -589,7 +592,10 @@ fn best_waiting_for(ctx: &Ctx, agent: &Agent, queues: &[QueueConfig]) -> Result<
                 }
             }
             match batch.last() {
-                Some(last) if batch.len() == 64 => after = Some((last.route_rank.unwrap_or(i64::MIN), last.id)),
+                Some(last) if batch.len() == size as usize => {
+                    after = Some((last.route_rank.unwrap_or(i64::MIN), last.id));
+                    size = (size * 4).min(256);
+                }
                 _ => break,
             }
         }

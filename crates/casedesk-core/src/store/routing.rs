@@ -140,7 +140,8 @@ impl Tx<'_> {
         agent(self, user_id)
     }
 
-    /// Writes an agent's state (not its load, which is derived) and queue memberships.
+    /// Writes an agent's state and profile (not its load, which is derived). Queue
+    /// memberships are written by `put_agent_queues`, when the profile changes.
     pub fn put_agent(&self, a: &Agent, at: DateTime<Utc>) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO agents (user_id, presence, secondary, on_queue, not_responding, routing_status, profile,
@@ -161,6 +162,10 @@ impl Tx<'_> {
             a.last_assigned_at.map(to_millis),
             to_millis(at)
         ])?;
+        Ok(())
+    }
+
+    pub fn put_agent_queues(&self, a: &Agent) -> Result<()> {
         self.prepare_cached("DELETE FROM agent_queues WHERE user_id = ?1")?.execute([&a.user_id])?;
         for q in &a.profile.queues {
             self.prepare_cached("INSERT OR IGNORE INTO agent_queues (queue, user_id) VALUES (?1, ?2)")?
