@@ -248,7 +248,7 @@ fn in_memory() {
     );
 }
 
-/// A case type per queue, with one pull step requiring one skill.
+/// A case type per queue, with one pull step requiring the queue's first skill.
 fn case_type(i: usize, skill_name: &str) -> String {
     format!(
         r#"id = "type_{i:03}"
@@ -299,7 +299,7 @@ fn committed(tasks: usize, decisions: usize) {
         engine
             .execute(
                 &admin,
-                Command::PublishCaseType { file_name: format!("t{i}.toml"), source: case_type(i, &skills[i]) },
+                Command::PublishCaseType { file_name: format!("t{i}.toml"), source: case_type(i, &queue_skill(i, 0)) },
             )
             .unwrap();
     }
@@ -314,7 +314,11 @@ fn committed(tasks: usize, decisions: usize) {
             .unwrap();
         let queues: Vec<usize> = (0..3).map(|_| rng.random_range(0..QUEUES)).collect();
         let profile = AgentProfile {
-            skills: queues.iter().map(|&q| (skills[q].clone(), rng.random_range(1..=5))).collect(),
+            skills: queues
+                .iter()
+                .flat_map(|&q| [queue_skill(q, 0), queue_skill(q, 1)])
+                .map(|s| (s, rng.random_range(1..=5)))
+                .collect(),
             languages: vec!["en".into()],
             capacity: Capacity { total: 3, per_kind: BTreeMap::new() },
             queues: queues.iter().map(|q| format!("queue_{q:03}")).collect(),

@@ -144,8 +144,10 @@ pub enum Command {
     DeclineOffer {
         task_id: Uuid,
     },
-    /// Offers whose alert ran out count as missed (the timer calls this).
-    ExpireOffers,
+    /// Time-driven routing (the timer calls this when `Engine::next_routing_due` has
+    /// come): offers whose alert ran out count as missed, and tasks whose preferred-agent
+    /// window or next bullseye ring has come are routed again.
+    RoutingTick,
     /// The next-best task from the acting agent's workbins; `created_id` is its id.
     PullNextTask {
         queue: Option<String>,

@@ -198,6 +198,10 @@ pub struct Task {
     #[serde(skip)]
     #[ts(skip)]
     pub route_rank: Option<i64>,
+    /// When routing should look at this waiting task again (`routing::next_widening`).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub reroute_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -86,10 +86,10 @@ fn a_declined_or_missed_offer_sets_not_responding_and_reroutes() {
     assert_eq!(task.offered_to.as_deref(), Some("sam"));
     // Sam lets the alert run out.
     w.clock.advance(chrono::Duration::seconds(29));
-    w.engine.execute(&Actor::system(), Command::ExpireOffers).unwrap();
+    w.engine.execute(&Actor::system(), Command::RoutingTick).unwrap();
     assert_eq!(w.open_tasks(case)[0].offered_to.as_deref(), Some("sam"), "not yet");
     w.clock.advance(chrono::Duration::seconds(1));
-    let r = w.engine.execute(&Actor::system(), Command::ExpireOffers).unwrap();
+    let r = w.engine.execute(&Actor::system(), Command::RoutingTick).unwrap();
     assert!(r.events.iter().any(|e| e.kind == "task_offer_missed"));
     assert!(agent(&w, "sam").not_responding);
     // Alex comes back: being ready again clears NOT_RESPONDING, and the task is offered.
@@ -339,4 +339,74 @@ fn pulls_follow_priority_plus_waiting_time() {
         })
         .collect();
     assert_eq!(order, [id(old_low), id(new_high), id(mid)].map(|t| t.to_string()));
+}
+
+#[test]
+fn the_preferred_agent_comes_first_for_the_window_then_anyone() {
+    let w = world();
+    let queue =
+        QueueConfig { mode: QueueMode::Push, preferred_agent_seconds: 120, ..QueueConfig::pull("Employees_group_A") };
+    w.engine.execute(&admin(), Command::DefineQueue { queue }).unwrap();
+    ready(&w, &sam());
+    // Alex owns the case: only alex may have its task for two minutes.
+    let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    assert_eq!((task.state, task.preferred_agent.as_deref()), (TaskState::Queued, Some("alex")));
+    let due = w.engine.next_routing_due().unwrap();
+    assert_eq!(due, Some(task.queued_at.unwrap() + chrono::Duration::seconds(120)));
+    w.clock.advance(chrono::Duration::seconds(119));
+    w.engine.execute(&Actor::system(), Command::RoutingTick).unwrap();
+    assert_eq!(w.open_tasks(case)[0].state, TaskState::Queued);
+    // The window ends: the timer's tick routes the task to sam.
+    w.clock.advance(chrono::Duration::seconds(1));
+    w.engine.execute(&Actor::system(), Command::RoutingTick).unwrap();
+    assert_eq!(w.open_tasks(case)[0].offered_to.as_deref(), Some("sam"));
+    assert_eq!(w.engine.next_routing_due().unwrap(), w.open_tasks(case)[0].offer_expires_at);
+}
+
+#[test]
+fn bullseye_rings_widen_the_search_when_their_time_comes() {
+    let w = world();
+    let queue = QueueConfig {
+        mode: QueueMode::Push,
+        rings: vec![casedesk_core::routing::Ring { after_seconds: 300, relax_proficiency: 1, drop_skills: vec![] }],
+        ..QueueConfig::pull("Employees_group_A")
+    };
+    w.engine.execute(&admin(), Command::DefineQueue { queue }).unwrap();
+    let demanding =
+        casedesk_core::demo::CASE_TYPES[0].1.replace("skills = { networking = 2 }", "skills = { networking = 3 }");
+    w.engine
+        .execute(&admin(), Command::PublishCaseType { file_name: "technical.toml".into(), source: demanding })
+        .unwrap();
+    ready(&w, &sam()); // networking 2
+    let case = w.create_case(&bea(), "technical", json!({ "device": "Router" })).unwrap();
+    assert_eq!(w.open_tasks(case)[0].state, TaskState::Queued);
+    w.clock.advance(chrono::Duration::seconds(300));
+    w.engine.execute(&Actor::system(), Command::RoutingTick).unwrap();
+    assert_eq!(w.open_tasks(case)[0].offered_to.as_deref(), Some("sam"), "the ring asks for networking 2 now");
+}
+
+#[test]
+fn a_supervisor_parks_work_in_an_agents_personal_workbin() {
+    let w = world();
+    let case = w.create_case(&bea(), "finance", json!({ "invoice_number": "INV-000001" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    let to = RouteTarget::Queue { queue: "personal:bea".into() };
+    w.engine.execute(&sam(), Command::ReassignTasks { task_ids: vec![task.id], to }).unwrap();
+    // Only bea takes from it.
+    let e = w.engine.execute(&sam(), Command::PullNextTask { queue: Some("personal:bea".into()) }).unwrap_err();
+    assert_eq!(e.code(), "invalid_field");
+    let got = w.engine.execute(&bea(), Command::PullNextTask { queue: None }).unwrap();
+    assert_eq!(got.created_id, Some(task.id.to_string()));
+    let e = w
+        .engine
+        .execute(
+            &sam(),
+            Command::ReassignTasks {
+                task_ids: vec![task.id],
+                to: RouteTarget::Queue { queue: "personal:ghost".into() },
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.to_string(), "to.queue: queue 'personal:ghost' is not defined");
 }

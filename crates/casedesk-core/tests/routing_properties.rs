@@ -146,7 +146,7 @@ fn apply(w: &World, op: &Op) {
         },
         Op::Wait { seconds } => {
             w.clock.advance(Duration::seconds(*seconds));
-            w.engine.execute(&Actor::system(), Command::ExpireOffers)
+            w.engine.execute(&Actor::system(), Command::RoutingTick)
         }
         Op::Complete { pick: i } => match pick(*i, TaskState::Assigned) {
             Some(t) => w.engine.execute(

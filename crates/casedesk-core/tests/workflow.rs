@@ -31,14 +31,15 @@ fn technical_case_escalates_and_is_sent_back_to_the_original_advisor() {
     let escalated = w.open_tasks(case).remove(0);
     assert_eq!((escalated.escalation_level, escalated.queue.as_deref()), (1, Some("Expert_group_X")));
 
-    // The expert sends it back for verification: it goes straight to Alex, who triaged it.
+    // The expert sends it back for verification: Alex, who triaged it, comes first.
     w.finish(escalated.id, &sam(), "verify", json!({}), None).unwrap();
     let verify = w.open_tasks(case).remove(0);
     assert_eq!(
-        (verify.step.as_str(), verify.assignee.as_deref(), verify.state),
-        ("triage", Some("alex"), TaskState::Assigned)
+        (verify.step.as_str(), verify.preferred_agent.as_deref(), verify.state),
+        ("triage", Some("alex"), TaskState::Queued)
     );
     assert_eq!(w.case(case).stage.as_deref(), Some("diagnose"));
+    w.engine.execute(&alex(), Command::AssignTask { task_id: verify.id, assignee: "alex".into() }).unwrap();
 
     // Alex confirms it is fixed: the case closes with no open task.
     w.engine
@@ -685,10 +686,11 @@ fn sending_work_back_out_of_a_parallel_stage_cancels_the_other_branch() {
     let kyc = branches.iter().find(|t| t.step == "kyc").unwrap();
     let credit = branches.iter().find(|t| t.step == "credit").unwrap();
     w.finish(kyc.id, &bea(), "redo", json!({}), None).unwrap();
-    // Only the capture is open again, with the person who did it; the credit branch is cancelled.
+    // Only the capture is open again, for the person who did it; the credit branch is cancelled.
     let open = w.open_tasks(case);
     assert_eq!(open.len(), 1);
-    assert_eq!((open[0].step.as_str(), open[0].assignee.as_deref()), ("capture", Some("alex")));
+    assert_eq!((open[0].step.as_str(), open[0].preferred_agent.as_deref()), ("capture", Some("alex")));
+    w.engine.execute(&alex(), Command::AssignTask { task_id: open[0].id, assignee: "alex".into() }).unwrap();
     assert_eq!(w.tasks(case).iter().find(|t| t.id == credit.id).unwrap().state, TaskState::Cancelled);
     assert_eq!(w.case(case).stage.as_deref(), Some("intake"));
     // The capture done again starts both checks afresh; both must pass before the decision.

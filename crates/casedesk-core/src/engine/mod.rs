@@ -253,9 +253,9 @@ impl Engine {
         })
     }
 
-    /// When the next offer runs out, if any is open.
-    pub fn next_offer_expiry(&self) -> Result<Option<DateTime<Utc>>> {
-        self.read(|db| db.next_offer_expiry())
+    /// When time-driven routing next has work (see `Command::RoutingTick`).
+    pub fn next_routing_due(&self) -> Result<Option<DateTime<Utc>>> {
+        self.read(|db| db.next_routing_due())
     }
 
     /// The extra fields of customer profiles.
@@ -336,7 +336,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         SetOnQueue { on_queue } => routing::set_on_queue(ctx, on_queue),
         AcceptOffer { task_id } => routing::accept_offer(ctx, task_id),
         DeclineOffer { task_id } => routing::decline_offer(ctx, task_id),
-        ExpireOffers => routing::expire_offers(ctx),
+        RoutingTick => routing::tick(ctx),
         PullNextTask { queue } => routing::pull_next(ctx, queue),
         ReassignTasks { task_ids, to } => routing::reassign(ctx, task_ids, to),
         ReassignAllOf { user_id, to } => routing::reassign_all_of(ctx, &user_id, to),

@@ -24,13 +24,14 @@ pub fn enter_stage(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, stage: usi
     Ok(())
 }
 
-/// Creates the task of one step, queued (or assigned, when `assignee` is given).
+/// Creates the task of one step, queued for routing. `preferred` is the agent considered
+/// first for the queue's preferred-agent window (default: the case owner).
 pub fn create_task(
     ctx: &mut Ctx,
     case: &mut Case,
     def: &CaseTypeDef,
     (stage, step): (usize, usize),
-    assignee: Option<String>,
+    preferred: Option<String>,
     queue: Option<String>,
     escalation_level: u32,
 ) -> Result<Task> {
@@ -43,9 +44,9 @@ pub fn create_task(
         step: s.id.clone(),
         name: s.name.clone(),
         kind: s.kind,
-        state: if assignee.is_some() { TaskState::Assigned } else { TaskState::Queued },
+        state: TaskState::Queued,
         queue: Some(queue.unwrap_or_else(|| s.queue.clone())),
-        assignee,
+        assignee: None,
         priority: s.priority.unwrap_or(case.priority).min(case.priority),
         escalation_level,
         outcome: None,
@@ -57,19 +58,15 @@ pub fn create_task(
         requirements: crate::routing::Requirements { skills: s.skills.clone(), language: s.language.clone() },
         offered_to: None,
         offer_expires_at: None,
-        // End-to-end ownership: the case owner is considered first.
-        preferred_agent: case.owner.clone(),
-        queued_at: None,
+        // End-to-end ownership: the case owner is considered first, unless told otherwise.
+        preferred_agent: preferred.or_else(|| case.owner.clone()),
+        queued_at: Some(ctx.now),
         route_rank: None,
+        reroute_at: None,
     };
-    let task = Task { queued_at: (task.state == TaskState::Queued).then_some(ctx.now), ..task };
     ctx.tx.put_task(&task)?;
     ctx.route_tasks.push(task.id);
-    ctx.route_agents.extend(task.assignee.clone());
     ctx.emit("task_created", Some(case.id), Some(task.id), Value::Null, serde_json::to_value(&task)?)?;
-    if let Some(a) = &task.assignee {
-        ctx.emit("task_assigned", Some(case.id), Some(task.id), json!({ "assignee": null }), json!({ "assignee": a }))?;
-    }
     if case.stage.as_deref() != Some(&st.id) {
         let before = json!({ "stage": case.stage });
         case.stage = Some(st.id.clone());
@@ -107,7 +104,7 @@ pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, ou
         Then::SendBack => {
             let target = outcome.step.as_deref().expect("checked on load");
             let at = def.locate_step(target).expect("checked on load");
-            // Verification goes to the person who did that step last.
+            // Verification goes first to the person who did that step last.
             let advisor = ctx
                 .tx
                 .tasks_of_case(case.id)?

@@ -8,7 +8,10 @@ use super::Ctx;
 use crate::error::{Error, Result};
 use crate::fields::is_identifier;
 use crate::model::{Task, TaskState};
-use crate::routing::{best_agent, eligible, rank, Agent, AgentProfile, Presence, QueueConfig, QueueMode, Waiting};
+use crate::routing::{
+    best_agent, eligible, next_widening, personal_workbin, rank, Agent, AgentProfile, Presence, QueueConfig, QueueMode,
+    Waiting,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -221,11 +224,14 @@ pub fn decline_offer(ctx: &mut Ctx, task_id: Uuid) -> Result<()> {
     no_answer(ctx, task, "task_offer_declined")
 }
 
-/// Offers whose alert ran out count as missed (the timer service calls this).
-pub fn expire_offers(ctx: &mut Ctx) -> Result<()> {
+/// Time-driven routing: missed offers, and tasks whose requirements relaxed with time.
+pub fn tick(ctx: &mut Ctx) -> Result<()> {
     require(ctx.actor, Action::AssignOthers)?;
     for task in ctx.tx.expired_offers(ctx.now)? {
         no_answer(ctx, task, "task_offer_missed")?;
+    }
+    for id in ctx.tx.tasks_due_for_rerouting(ctx.now)? {
+        ctx.route_tasks.push(id);
     }
     Ok(())
 }
@@ -312,11 +318,18 @@ pub fn assign_to(ctx: &mut Ctx, mut task: Task, user_id: &str, how: &str) -> Res
 pub fn pull_next(ctx: &mut Ctx, queue: Option<String>) -> Result<()> {
     let agent = my_agent(ctx)?;
     let queues: Vec<QueueConfig> = match &queue {
-        Some(q) if !agent.profile.queues.contains(q) => {
+        Some(q) if !agent.profile.works_in(&agent.user_id, q) => {
             return Err(Error::field("queue", format!("{} is not a member of queue '{q}'", agent.user_id)))
         }
         Some(q) => vec![queue_config(ctx, q)?],
-        None => agent.profile.queues.iter().map(|q| queue_config(ctx, q)).collect::<Result<_>>()?,
+        None => agent
+            .profile
+            .queues
+            .iter()
+            .cloned()
+            .chain([personal_workbin(&agent.user_id)])
+            .map(|q| queue_config(ctx, &q))
+            .collect::<Result<_>>()?,
     };
     let pull: Vec<QueueConfig> = queues.into_iter().filter(|q| q.mode == QueueMode::Pull).collect();
     let Some(task) = best_waiting_for(ctx, &agent, &pull)? else {
@@ -346,7 +359,7 @@ pub fn take(ctx: &mut Ctx, task: Task) -> Result<()> {
         });
     }
     if eligible(&agent, &waiting(&task), &queue, ctx.now).is_none() {
-        let rule = if !agent.profile.queues.contains(&queue.id) {
+        let rule = if !agent.profile.works_in(&agent.user_id, &queue.id) {
             format!("{} is not a member of queue {}", agent.user_id, queue.id)
         } else if !agent.has_room_for(task.kind) {
             format!("{} has no free capacity for a {:?} task", agent.user_id, task.kind)
@@ -392,7 +405,8 @@ fn send(ctx: &mut Ctx, task: Task, to: &RouteTarget) -> Result<()> {
             assign_to(ctx, task, user_id, "reassigned by a supervisor")
         }
         RouteTarget::Queue { queue } => {
-            if ctx.tx.queue(queue)?.is_none() {
+            let personal = queue.strip_prefix("personal:").map(|u| ctx.tx.agent(u)).transpose()?.flatten().is_some();
+            if !personal && ctx.tx.queue(queue)?.is_none() {
                 return Err(Error::field("to.queue", format!("queue '{queue}' is not defined")));
             }
             requeue(ctx, task, Some(queue.clone())).map(|_| ())
@@ -558,12 +572,15 @@ fn offer_to_agent(ctx: &mut Ctx, user_id: &str) -> Result<()> {
     offer(ctx, task, user_id, &queue)
 }
 
-/// Keeps the task's place in its queue's index (`routing::rank`) current. The rank is
-/// derived from priority, queued time and the queue's ordering, so it has no event.
+/// Keeps the task's place in its queue's index (`routing::rank`) and the next instant
+/// its eligibility widens (`routing::next_widening`) current. Both are derived from the
+/// task and its queue, so they have no event.
 fn with_current_rank(ctx: &mut Ctx, mut task: Task, queue: &QueueConfig) -> Result<Task> {
     let rank = rank(task.priority, task.queued_at.unwrap_or(task.created_at), queue);
-    if task.route_rank != Some(rank) {
+    let reroute_at = next_widening(&waiting(&task), queue, ctx.now);
+    if task.route_rank != Some(rank) || task.reroute_at != reroute_at {
         task.route_rank = Some(rank);
+        task.reroute_at = reroute_at;
         ctx.tx.put_task(&task)?;
     }
     Ok(task)

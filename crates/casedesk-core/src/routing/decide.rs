@@ -51,7 +51,7 @@ pub fn eligible<'a>(
     queue: &QueueConfig,
     now: DateTime<Utc>,
 ) -> Option<Candidate<'a>> {
-    if !agent.has_room_for(task.kind) || !agent.profile.queues.iter().any(|q| q == task.queue) {
+    if !agent.has_room_for(task.kind) || !agent.profile.works_in(&agent.user_id, task.queue) {
         return None;
     }
     let waited = (now - task.queued_at).num_seconds();
@@ -101,6 +101,16 @@ pub fn best_agent<'a>(
         .filter_map(|a| eligible(a, task, queue, now))
         .max_by(|x, y| agent_key(x).cmp(&agent_key(y)))
         .map(|c| c.agent)
+}
+
+/// The next instant after `now` at which more agents may become eligible for a waiting
+/// task: the end of the preferred-agent window, or the next bullseye ring.
+pub fn next_widening(task: &Waiting, queue: &QueueConfig, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let window = task
+        .preferred_agent
+        .map(|_| task.queued_at + chrono::Duration::seconds(i64::from(queue.preferred_agent_seconds)));
+    let rings = queue.rings.iter().map(|r| task.queued_at + chrono::Duration::seconds(i64::from(r.after_seconds)));
+    window.into_iter().chain(rings).filter(|t| *t > now).min()
 }
 
 /// How urgent a waiting task is under its queue's ordering, higher first. Waiting time

@@ -5,5 +5,5 @@
 mod decide;
 mod model;
 
-pub use decide::{best_agent, best_task, effective_requirements, eligible, rank, Candidate, Waiting};
+pub use decide::{best_agent, best_task, effective_requirements, eligible, next_widening, rank, Candidate, Waiting};
 pub use model::*;

@@ -224,6 +224,19 @@ impl QueueConfig {
     }
 }
 
+/// Every agent's own workbin: a pull queue only they take from, where a supervisor (or
+/// the agent) can park work for them.
+pub fn personal_workbin(user_id: &str) -> String {
+    format!("personal:{user_id}")
+}
+
+impl AgentProfile {
+    /// Whether the agent receives or takes work from this queue or workbin.
+    pub fn works_in(&self, user_id: &str, queue: &str) -> bool {
+        self.queues.iter().any(|q| q == queue) || queue == personal_workbin(user_id)
+    }
+}
+
 /// What a task needs of the agent who gets it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[ts(export)]

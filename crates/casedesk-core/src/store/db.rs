@@ -193,9 +193,14 @@ impl Db {
         super::routing::queues(&self.conn)
     }
 
-    pub fn next_offer_expiry(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    /// The earliest instant time-driven routing has work: an offer running out, or a
+    /// waiting task's eligibility widening.
+    pub fn next_routing_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         let ms: Option<i64> = self.conn.query_row(
-            "SELECT min(offer_expires_at) FROM tasks WHERE offered_to IS NOT NULL AND state = 'offered'",
+            "SELECT min(t) FROM (
+                SELECT min(offer_expires_at) AS t FROM tasks WHERE offered_to IS NOT NULL AND state = 'offered'
+                UNION ALL
+                SELECT min(reroute_at) FROM tasks WHERE reroute_at IS NOT NULL AND state = 'queued')",
             [],
             |r| r.get(0),
         )?;

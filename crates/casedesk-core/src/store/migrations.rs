@@ -222,6 +222,9 @@ ALTER TABLE tasks ADD COLUMN route_rank INTEGER;
 -- plus wait, 60 minutes a level); defining the queue recomputes it.
 UPDATE tasks SET route_rank = (5 - priority) * 3600000 - queued_at WHERE state = 'queued';
 CREATE INDEX tasks_waiting ON tasks(queue, route_rank DESC, id) WHERE state = 'queued';
+-- When a waiting task's preferred-agent window ends or its next bullseye ring starts.
+ALTER TABLE tasks ADD COLUMN reroute_at INTEGER;
+CREATE INDEX tasks_reroute ON tasks(reroute_at) WHERE reroute_at IS NOT NULL;
 "#;
 
 const MIGRATIONS: &[&str] = &[V1, V2, V3];

@@ -198,6 +198,15 @@ impl Tx<'_> {
         tasks_of_agent(self, user_id)
     }
 
+    /// Waiting tasks whose preferred-agent window or next ring has come by `now`.
+    pub fn tasks_due_for_rerouting(&self, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>> {
+        let mut st = self.prepare_cached(
+            "SELECT id FROM tasks WHERE reroute_at IS NOT NULL AND reroute_at <= ?1 AND state = 'queued' ORDER BY reroute_at",
+        )?;
+        let rows = st.query_map([to_millis(now)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Offers whose alert ran out by `now`.
     pub fn expired_offers(&self, now: DateTime<Utc>) -> Result<Vec<Task>> {
         let sql = format!(

@@ -57,7 +57,7 @@ pub fn case_by_id(conn: &Connection, id: Uuid) -> Result<Option<Case>> {
 pub const TASK_COLUMNS: &str =
     "id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level, \
      outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to, offer_expires_at, \
-     preferred_agent, queued_at, route_rank";
+     preferred_agent, queued_at, route_rank, reroute_at";
 
 pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
     let requirements: String = r.get(17)?;
@@ -85,6 +85,7 @@ pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
         preferred_agent: r.get(20)?,
         queued_at: opt_time(r.get(21)?),
         route_rank: r.get(22)?,
+        reroute_at: opt_time(r.get(23)?),
     })
 }
 

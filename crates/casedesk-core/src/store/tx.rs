@@ -282,11 +282,13 @@ impl<'c> Tx<'c> {
         self.prepare_cached(
             "INSERT INTO tasks (id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level,
                 outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to,
-                offer_expires_at, preferred_agent, queued_at, route_rank)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+                offer_expires_at, preferred_agent, queued_at, route_rank, reroute_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
+                ?24)
              ON CONFLICT(id) DO UPDATE SET state = ?7, queue = ?8, assignee = ?9, priority = ?10, escalation_level = ?11,
                 outcome = ?12, form_values = ?13, reason = ?14, updated_at = ?16, completed_at = ?17, requirements = ?18,
-                offered_to = ?19, offer_expires_at = ?20, preferred_agent = ?21, queued_at = ?22, route_rank = ?23",
+                offered_to = ?19, offer_expires_at = ?20, preferred_agent = ?21, queued_at = ?22, route_rank = ?23,
+                reroute_at = ?24",
         )?
         .execute(params![
             t.id,
@@ -311,7 +313,8 @@ impl<'c> Tx<'c> {
             t.offer_expires_at.map(to_millis),
             t.preferred_agent,
             t.queued_at.map(to_millis),
-            t.route_rank
+            t.route_rank,
+            t.reroute_at.map(to_millis)
         ])?;
         Ok(())
     }
