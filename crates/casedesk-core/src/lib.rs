@@ -1,6 +1,7 @@
 //! Casedesk's engine: case types, cases, tasks and their events over a SQLite store.
 //! No Tauri and no HTTP here: the desktop shell and the hub server both use this crate.
 
+pub mod calendar;
 pub mod casetype;
 pub mod clock;
 pub mod command;
