@@ -165,6 +165,15 @@ pub enum Command {
         task_ids: Vec<Uuid>,
         priority: u8,
     },
+    /// A business calendar (time zone, open hours, holidays) for SLAs and OLAs.
+    DefineCalendar {
+        calendar: crate::calendar::CalendarDef,
+    },
+    /// A supervisor gives tasks another OLA; deadlines are recomputed.
+    ChangeTaskOla {
+        task_ids: Vec<Uuid>,
+        ola: crate::casetype::ServiceLevel,
+    },
 }
 
 /// What a command did: its events, and the id (and reference) of what it created.

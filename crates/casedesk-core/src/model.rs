@@ -162,6 +162,21 @@ pub struct Case {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The case SLA's clock (none if the case type's calendar was missing when it began).
+    pub sla: Option<SlaClock>,
+}
+
+/// A running service-level clock: when it began, how long it was paused, and the
+/// instants it is due and at risk (none while paused).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SlaClock {
+    pub started_at: DateTime<Utc>,
+    /// Paused time so far, in the clock's own kind of time (open-office or calendar), ms.
+    pub paused_ms: i64,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub at_risk_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -198,6 +213,9 @@ pub struct Task {
     #[serde(skip)]
     #[ts(skip)]
     pub route_rank: Option<i64>,
+    /// The task's OLA (from its step, or as a supervisor changed it) and its clock.
+    pub ola: Option<crate::casetype::ServiceLevel>,
+    pub ola_clock: Option<SlaClock>,
     /// When routing should look at this waiting task again (`routing::next_widening`).
     #[serde(skip)]
     #[ts(skip)]

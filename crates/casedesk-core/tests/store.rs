@@ -58,7 +58,12 @@ fn migrates_from_every_earlier_version() {
             let detail = engine.case_detail(c.id).unwrap();
             assert!(!detail.history.is_empty(), "{} lost its history", c.reference);
         }
-        // The migrated workspace keeps working: a new case continues the sequence.
+        // The migrated workspace keeps working (once the admin defines the calendar its
+        // service levels name, where it had none): a new case continues the sequence.
+        let office = casedesk_core::calendar::CalendarDef::demo_office();
+        engine
+            .execute(&casedesk_core::Actor::system(), casedesk_core::Command::DefineCalendar { calendar: office })
+            .unwrap();
         let sam = casedesk_core::Actor::new("sam", &[casedesk_core::Role::Supervisor, casedesk_core::Role::Agent]);
         let r = engine
             .execute(

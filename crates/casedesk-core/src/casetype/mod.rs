@@ -24,6 +24,9 @@ pub struct CaseTypeDef {
     #[serde(default = "default_priority")]
     pub default_priority: u8,
     pub sla: ServiceLevel,
+    /// What reopening a closed case does to its SLA clock.
+    #[serde(default)]
+    pub sla_on_reopen: ReopenRule,
     #[serde(default)]
     pub intents: Vec<Intent>,
     /// Customer-facing fields captured when the case is created.
@@ -44,6 +47,17 @@ pub enum DurationUnit {
     Minutes,
     Hours,
     Days,
+}
+
+/// Reopening a case: the SLA clock goes on where it stopped (the closed time counts as
+/// paused), or starts again from the reopening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ReopenRule {
+    #[default]
+    Resume,
+    Reset,
 }
 
 /// Whether only the calendar's open hours count, or all of the time.

@@ -141,6 +141,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
         return Ok(false);
     }
     let system = Actor::system();
+    engine.execute(&system, Command::DefineCalendar { calendar: crate::calendar::CalendarDef::demo_office() })?;
     for (file, source) in CASE_TYPES {
         engine
             .execute(&system, Command::PublishCaseType { file_name: file.to_string(), source: source.to_string() })?;

@@ -1,7 +1,7 @@
 //! Cases: creation, fields, status, notes and interactions.
 
 use super::permissions::{require, Action};
-use super::{plan, Ctx};
+use super::{plan, sla, Ctx};
 use crate::error::{Error, Result};
 use crate::fields::check_values;
 use crate::model::*;
@@ -76,6 +76,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         created_at: ctx.now,
         updated_at: ctx.now,
         closed_at: None,
+        sla: Some(sla::start(ctx, &def.sla)?),
     };
     ctx.tx.put_case(&case)?;
     ctx.created_id = Some(case.id.to_string());
@@ -146,6 +147,21 @@ pub fn change_status(ctx: &mut Ctx, case_id: Uuid, to: &str, reason: Option<Stri
     }
     let reopening = case.status_category == StatusCategory::Closed && target.category != StatusCategory::Closed;
     let before = json!({ "status": case.status, "category": case.status_category });
+    // The SLA clock stops while the case waits on the customer; reopening resumes it
+    // (closed time counts as paused) or starts it afresh, as the case type says.
+    if let Some(clock) = &mut case.sla {
+        if reopening && def.sla_on_reopen == crate::casetype::ReopenRule::Reset {
+            *clock = sla::start(ctx, &def.sla)?;
+        }
+        if reopening && clock.paused_since.is_none() {
+            clock.paused_since = case.closed_at;
+        }
+        if target.category == StatusCategory::Waiting {
+            sla::pause(ctx, clock);
+        } else {
+            sla::resume(ctx, &def.sla, clock)?;
+        }
+    }
     case.status = target.id.clone();
     case.status_category = target.category;
     case.updated_at = ctx.now;

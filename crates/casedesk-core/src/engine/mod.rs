@@ -9,6 +9,7 @@ pub mod permissions;
 mod plan;
 mod references;
 mod routing;
+mod sla;
 mod tasks;
 
 use crate::casetype::CaseTypeDef;
@@ -341,6 +342,8 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         ReassignTasks { task_ids, to } => routing::reassign(ctx, task_ids, to),
         ReassignAllOf { user_id, to } => routing::reassign_all_of(ctx, &user_id, to),
         ChangeTaskPriority { task_ids, priority } => routing::change_priority(ctx, task_ids, priority),
+        DefineCalendar { calendar } => sla::define_calendar(ctx, calendar),
+        ChangeTaskOla { task_ids, ola } => sla::change_ola(ctx, task_ids, ola),
         GrantReferenceBlock { prefix, first, last } => references::grant(ctx, &prefix, first, last),
     }
 }

@@ -63,6 +63,8 @@ pub fn create_task(
         queued_at: Some(ctx.now),
         route_rank: None,
         reroute_at: None,
+        ola: s.ola.clone(),
+        ola_clock: s.ola.as_ref().map(|o| super::sla::start(ctx, o)).transpose()?,
     };
     ctx.tx.put_task(&task)?;
     ctx.route_tasks.push(task.id);
@@ -161,6 +163,9 @@ pub fn close_case(ctx: &mut Ctx, case: &mut Case, status: &str, reason: Option<S
         cancel_task(ctx, t, "case closed")?;
     }
     let before = json!({ "status": case.status, "category": case.status_category });
+    if let Some(clock) = &mut case.sla {
+        super::sla::pause(ctx, clock);
+    }
     case.status = status.to_string();
     case.status_category = StatusCategory::Closed;
     case.closed_at = Some(ctx.now);

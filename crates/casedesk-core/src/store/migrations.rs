@@ -225,6 +225,16 @@ CREATE INDEX tasks_waiting ON tasks(queue, route_rank DESC, id) WHERE state = 'q
 -- When a waiting task's preferred-agent window ends or its next bullseye ring starts.
 ALTER TABLE tasks ADD COLUMN reroute_at INTEGER;
 CREATE INDEX tasks_reroute ON tasks(reroute_at) WHERE reroute_at IS NOT NULL;
+
+-- Service levels: business calendars, the case SLA clock and each task's OLA clock.
+CREATE TABLE calendars (
+    id         TEXT PRIMARY KEY,
+    definition TEXT    NOT NULL,  -- CalendarDef as JSON
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE cases ADD COLUMN sla TEXT;  -- SlaClock as JSON
+ALTER TABLE tasks ADD COLUMN ola TEXT;  -- ServiceLevel as JSON
+ALTER TABLE tasks ADD COLUMN ola_clock TEXT;  -- SlaClock as JSON
 "#;
 
 const MIGRATIONS: &[&str] = &[V1, V2, V3];

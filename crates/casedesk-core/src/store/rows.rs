@@ -22,7 +22,7 @@ fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> 
 }
 
 pub const CASE_COLUMNS: &str = "c.id, c.reference, c.case_type, c.type_version, v.name, c.status, c.status_category, c.stage, \
-     c.priority, c.owner, c.customer_id, c.intent, c.subject, c.description, c.fields, c.created_at, c.updated_at, c.closed_at";
+     c.priority, c.owner, c.customer_id, c.intent, c.subject, c.description, c.fields, c.created_at, c.updated_at, c.closed_at, c.sla";
 
 pub fn case_from_row(r: &Row) -> rusqlite::Result<Case> {
     Ok(Case {
@@ -44,6 +44,7 @@ pub fn case_from_row(r: &Row) -> rusqlite::Result<Case> {
         created_at: from_millis(r.get(15)?),
         updated_at: from_millis(r.get(16)?),
         closed_at: opt_time(r.get(17)?),
+        sla: r.get::<_, Option<String>>(18)?.and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 
@@ -57,7 +58,7 @@ pub fn case_by_id(conn: &Connection, id: Uuid) -> Result<Option<Case>> {
 pub const TASK_COLUMNS: &str =
     "id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level, \
      outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to, offer_expires_at, \
-     preferred_agent, queued_at, route_rank, reroute_at";
+     preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock";
 
 pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
     let requirements: String = r.get(17)?;
@@ -86,6 +87,8 @@ pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
         queued_at: opt_time(r.get(21)?),
         route_rank: r.get(22)?,
         reroute_at: opt_time(r.get(23)?),
+        ola: r.get::<_, Option<String>>(24)?.and_then(|s| serde_json::from_str(&s).ok()),
+        ola_clock: r.get::<_, Option<String>>(25)?.and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 

@@ -84,6 +84,25 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    // ---- calendars -----------------------------------------------------------------
+
+    pub fn calendar(&self, id: &str) -> Result<Option<crate::calendar::CalendarDef>> {
+        let json: Option<String> = self
+            .prepare_cached("SELECT definition FROM calendars WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    pub fn put_calendar(&self, c: &crate::calendar::CalendarDef, at: DateTime<Utc>) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO calendars (id, definition, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET definition = ?2, updated_at = ?3",
+        )?
+        .execute(params![c.id, serde_json::to_string(c)?, to_millis(at)])?;
+        Ok(())
+    }
+
     // ---- workspace settings ------------------------------------------------------
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
@@ -233,11 +252,11 @@ impl<'c> Tx<'c> {
     pub fn put_case(&self, c: &Case) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO cases (id, reference, case_type, type_version, status, status_category, stage, priority, owner,
-                customer_id, intent, subject, description, fields, created_at, updated_at, closed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                customer_id, intent, subject, description, fields, created_at, updated_at, closed_at, sla)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT(id) DO UPDATE SET status = ?5, status_category = ?6, stage = ?7, priority = ?8, owner = ?9,
                 customer_id = ?10, intent = ?11, subject = ?12, description = ?13, fields = ?14, updated_at = ?16,
-                closed_at = ?17",
+                closed_at = ?17, sla = ?18",
         )?
         .execute(params![
             c.id,
@@ -256,7 +275,8 @@ impl<'c> Tx<'c> {
             serde_json::to_string(&c.fields)?,
             to_millis(c.created_at),
             to_millis(c.updated_at),
-            c.closed_at.map(to_millis)
+            c.closed_at.map(to_millis),
+            c.sla.as_ref().map(serde_json::to_string).transpose()?
         ])
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
@@ -282,13 +302,13 @@ impl<'c> Tx<'c> {
         self.prepare_cached(
             "INSERT INTO tasks (id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level,
                 outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to,
-                offer_expires_at, preferred_agent, queued_at, route_rank, reroute_at)
+                offer_expires_at, preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-                ?24)
+                ?24, ?25, ?26)
              ON CONFLICT(id) DO UPDATE SET state = ?7, queue = ?8, assignee = ?9, priority = ?10, escalation_level = ?11,
                 outcome = ?12, form_values = ?13, reason = ?14, updated_at = ?16, completed_at = ?17, requirements = ?18,
                 offered_to = ?19, offer_expires_at = ?20, preferred_agent = ?21, queued_at = ?22, route_rank = ?23,
-                reroute_at = ?24",
+                reroute_at = ?24, ola = ?25, ola_clock = ?26",
         )?
         .execute(params![
             t.id,
@@ -314,7 +334,9 @@ impl<'c> Tx<'c> {
             t.preferred_agent,
             t.queued_at.map(to_millis),
             t.route_rank,
-            t.reroute_at.map(to_millis)
+            t.reroute_at.map(to_millis),
+            t.ola.as_ref().map(serde_json::to_string).transpose()?,
+            t.ola_clock.as_ref().map(serde_json::to_string).transpose()?
         ])?;
         Ok(())
     }

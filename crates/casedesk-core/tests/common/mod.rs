@@ -34,6 +34,8 @@ pub fn world() -> World {
     let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
     let engine = Engine::open(dir.path(), clock.clone(), OpenOptions::default()).unwrap();
     let system = Actor::system();
+    let office = casedesk_core::calendar::CalendarDef::demo_office();
+    engine.execute(&system, Command::DefineCalendar { calendar: office }).unwrap();
     for (file, source) in demo::CASE_TYPES {
         engine
             .execute(&system, Command::PublishCaseType { file_name: file.to_string(), source: source.to_string() })

@@ -1,0 +1,99 @@
+//! Service-level clocks in commands: start a case's SLA and a task's OLA, pause while the
+//! case waits on the customer, resume or reset on reopening, recompute when a supervisor
+//! changes an OLA. The arithmetic is `crate::calendar`'s.
+
+use super::permissions::{require, Action};
+use super::Ctx;
+use crate::calendar::{deadlines, Calendar, CalendarDef};
+use crate::casetype::{ServiceLevel, TimeBasis};
+use crate::error::{Error, Result};
+use crate::model::SlaClock;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+pub fn define_calendar(ctx: &mut Ctx, calendar: CalendarDef) -> Result<()> {
+    require(ctx.actor, Action::Configure)?;
+    calendar.compile()?;
+    let before = ctx.tx.calendar(&calendar.id)?;
+    if before.as_ref() == Some(&calendar) {
+        return Ok(());
+    }
+    ctx.tx.put_calendar(&calendar, ctx.now)?;
+    ctx.created_id = Some(calendar.id.clone());
+    ctx.emit("calendar_defined", None, None, serde_json::to_value(before)?, serde_json::to_value(&calendar)?)
+}
+
+fn calendar_for(ctx: &Ctx, sl: &ServiceLevel) -> Result<Option<Calendar>> {
+    match (&sl.time, &sl.calendar) {
+        (TimeBasis::Calendar, _) => Ok(None),
+        (TimeBasis::OpenOffice, None) => Err(Error::field("calendar", "open-office time needs a calendar")),
+        (TimeBasis::OpenOffice, Some(id)) => match ctx.tx.calendar(id)? {
+            Some(def) => Ok(Some(def.compile()?)),
+            None => Err(Error::field("calendar", format!("calendar '{id}' is not defined"))),
+        },
+    }
+}
+
+/// A clock started at `start`, having been paused for `paused_ms`.
+fn clock(ctx: &Ctx, sl: &ServiceLevel, start: DateTime<Utc>, paused_ms: i64) -> Result<SlaClock> {
+    let cal = calendar_for(ctx, sl)?;
+    let (due, risk) = deadlines(sl, cal.as_ref(), start, Duration::milliseconds(paused_ms))?;
+    Ok(SlaClock { started_at: start, paused_ms, paused_since: None, due_at: Some(due), at_risk_at: Some(risk) })
+}
+
+pub fn start(ctx: &Ctx, sl: &ServiceLevel) -> Result<SlaClock> {
+    clock(ctx, sl, ctx.now, 0)
+}
+
+/// Stops the clock (the case waits on the customer, or is closed).
+pub fn pause(ctx: &Ctx, c: &mut SlaClock) {
+    if c.paused_since.is_none() {
+        c.paused_since = Some(ctx.now);
+        c.due_at = None;
+        c.at_risk_at = None;
+    }
+}
+
+/// Starts a paused clock again; the paused time, measured the way the clock counts
+/// (open hours or all hours), moves the deadlines.
+pub fn resume(ctx: &Ctx, sl: &ServiceLevel, c: &mut SlaClock) -> Result<()> {
+    let Some(since) = c.paused_since.take() else { return Ok(()) };
+    let paused = match calendar_for(ctx, sl)? {
+        Some(cal) => cal.open_time_between(since, ctx.now),
+        None => ctx.now - since,
+    };
+    *c = clock(ctx, sl, c.started_at, c.paused_ms + paused.num_milliseconds())?;
+    Ok(())
+}
+
+/// A supervisor gives tasks another OLA; their deadlines are recomputed from when each
+/// task began.
+pub fn change_ola(ctx: &mut Ctx, task_ids: Vec<Uuid>, ola: ServiceLevel) -> Result<()> {
+    require(ctx.actor, Action::AssignOthers)?;
+    if ola.duration == 0 || !(1..=99).contains(&ola.at_risk_percent) {
+        return Err(Error::field("ola", "duration must be above 0 and at_risk_percent 1 to 99"));
+    }
+    if task_ids.is_empty() {
+        return Err(Error::field("task_ids", "name at least one task"));
+    }
+    for id in task_ids {
+        let mut task = ctx.task(id)?;
+        if !task.state.is_open() {
+            return Err(Error::InvalidTransition {
+                what: format!("task {id}"),
+                from: task.state.as_str().into(),
+                to: "a new OLA".into(),
+                detail: " (it is finished)".into(),
+            });
+        }
+        let before = json!({ "ola": task.ola, "due_at": task.ola_clock.as_ref().and_then(|c| c.due_at) });
+        task.ola_clock = Some(clock(ctx, &ola, task.created_at, 0)?);
+        task.ola = Some(ola.clone());
+        task.updated_at = ctx.now;
+        ctx.tx.put_task(&task)?;
+        let after = json!({ "ola": task.ola, "due_at": task.ola_clock.as_ref().and_then(|c| c.due_at) });
+        ctx.emit("task_ola_changed", Some(task.case_id), Some(task.id), before, after)?;
+    }
+    Ok(())
+}
