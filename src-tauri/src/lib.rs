@@ -2,7 +2,7 @@
 //! IPC calls into engine calls. No domain rule lives here.
 
 mod commands;
-mod offers;
+mod timers;
 mod workspace;
 
 pub fn run() {
@@ -13,7 +13,7 @@ pub fn run() {
                 eprintln!("casedesk: {} ({})", e.message, e.code);
             }
             tauri::Manager::manage(app, state);
-            offers::expire_in_background(app.handle().clone());
+            timers::run_in_background(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

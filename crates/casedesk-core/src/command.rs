@@ -169,6 +169,22 @@ pub enum Command {
     DefineCalendar {
         calendar: crate::calendar::CalendarDef,
     },
+    /// The timer service: these clocks have reached an instant (`Engine::run_due_timers`).
+    ServiceLevelTick {
+        due: Vec<crate::engine::TimerSubject>,
+    },
+    /// Escalate a task by hand, along its step's chain.
+    EscalateTask {
+        task_id: Uuid,
+        reason: String,
+    },
+    /// The assignee has the task open on screen: a breach waits until they close it.
+    OpenTaskOnScreen {
+        task_id: Uuid,
+    },
+    CloseTaskOnScreen {
+        task_id: Uuid,
+    },
     /// A supervisor gives tasks another OLA; deadlines are recomputed.
     ChangeTaskOla {
         task_ids: Vec<Uuid>,

@@ -177,6 +177,25 @@ pub struct SlaClock {
     pub paused_since: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
     pub at_risk_at: Option<DateTime<Utc>>,
+    /// Whether reaching the at-risk and due instants has been recorded (once each).
+    #[serde(default)]
+    pub at_risk_noted: bool,
+    #[serde(default)]
+    pub breach_noted: bool,
+}
+
+impl SlaClock {
+    /// The next instant a timer must act on: at risk, then due; none when paused or done.
+    pub fn next_timer(&self) -> Option<DateTime<Utc>> {
+        if self.paused_since.is_some() {
+            return None;
+        }
+        match (self.at_risk_noted, self.breach_noted) {
+            (false, _) => self.at_risk_at,
+            (true, false) => self.due_at,
+            (true, true) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -216,6 +235,9 @@ pub struct Task {
     /// The task's OLA (from its step, or as a supervisor changed it) and its clock.
     pub ola: Option<crate::casetype::ServiceLevel>,
     pub ola_clock: Option<SlaClock>,
+    /// The agent who has the task open on screen now: a breach escalates it only when
+    /// they close it unfinished.
+    pub on_screen_by: Option<String>,
     /// When routing should look at this waiting task again (`routing::next_widening`).
     #[serde(skip)]
     #[ts(skip)]

@@ -8,4 +8,8 @@ export type SlaClock = { started_at: string,
 /**
  * Paused time so far, in the clock's own kind of time (open-office or calendar), ms.
  */
-paused_ms: bigint, paused_since: string | null, due_at: string | null, at_risk_at: string | null, };
+paused_ms: bigint, paused_since: string | null, due_at: string | null, at_risk_at: string | null, 
+/**
+ * Whether reaching the at-risk and due instants has been recorded (once each).
+ */
+at_risk_noted: boolean, breach_noted: boolean, };

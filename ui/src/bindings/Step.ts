@@ -10,9 +10,14 @@ export type Step = { id: string, name: string, kind: TaskKind, instructions: str
  */
 queue: string, priority?: number, ola?: ServiceLevel, 
 /**
- * Where the task goes when it escalates.
+ * Where the task goes when it escalates (level 1).
  */
 escalation?: string, 
+/**
+ * Where it goes when it escalates again: level 2, 3, … The chain's end is reported,
+ * never looped.
+ */
+escalation_chain: Array<string>, 
 /**
  * The form a `form` task fills in.
  */

@@ -25,4 +25,9 @@ queued_at: string | null,
 /**
  * The task's OLA (from its step, or as a supervisor changed it) and its clock.
  */
-ola: ServiceLevel | null, ola_clock: SlaClock | null, };
+ola: ServiceLevel | null, ola_clock: SlaClock | null, 
+/**
+ * The agent who has the task open on screen now: a breach escalates it only when
+ * they close it unfinished.
+ */
+on_screen_by: string | null, };

@@ -212,7 +212,13 @@ fn check_step(def: &CaseTypeDef, si: usize, pi: usize, step: &super::Step) -> Re
     if let Some(p) = step.priority.filter(|p| !(1..=5).contains(p)) {
         return fail(at("priority"), format!("step '{sid}': priority {p} must be 1 to 5"));
     }
-    if step.escalation.as_deref().is_some_and(|e| e.trim().is_empty()) {
+    if step.escalation.is_none() && !step.escalation_chain.is_empty() {
+        return fail(
+            at("escalation_chain"),
+            format!("step '{sid}': an escalation chain needs a first escalation target"),
+        );
+    }
+    if step.escalation.iter().chain(&step.escalation_chain).any(|e| e.trim().is_empty()) {
         return fail(at("escalation"), format!("step '{sid}': escalation must name a queue or group"));
     }
     if let Some(ola) = &step.ola {

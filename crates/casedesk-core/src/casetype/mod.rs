@@ -155,10 +155,14 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ola: Option<ServiceLevel>,
-    /// Where the task goes when it escalates.
+    /// Where the task goes when it escalates (level 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub escalation: Option<String>,
+    /// Where it goes when it escalates again: level 2, 3, … The chain's end is reported,
+    /// never looped.
+    #[serde(default)]
+    pub escalation_chain: Vec<String>,
     /// The form a `form` task fills in.
     #[serde(default)]
     pub fields: Vec<FieldDef>,
@@ -221,6 +225,18 @@ impl CaseTypeDef {
 
     pub fn step(&self, step_id: &str) -> Option<&Step> {
         self.locate_step(step_id).map(|(si, pi)| &self.stages[si].steps[pi])
+    }
+}
+
+impl Step {
+    /// The escalation target for a task at `level` (1 = first escalation); none past the
+    /// end of the chain.
+    pub fn escalation_target(&self, level: u32) -> Option<&String> {
+        match level {
+            0 => None,
+            1 => self.escalation.as_ref(),
+            n => self.escalation_chain.get(n as usize - 2),
+        }
     }
 }
 

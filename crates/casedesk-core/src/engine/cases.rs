@@ -79,6 +79,9 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         sla: Some(sla::start(ctx, &def.sla)?),
     };
     ctx.tx.put_case(&case)?;
+    if let Some(clock) = &case.sla {
+        ctx.timers.push((clock.clone(), super::TimerSubject::Case(case.id)));
+    }
     ctx.created_id = Some(case.id.to_string());
     ctx.reference = Some(case.reference.clone());
     ctx.emit("case_created", Some(case.id), None, Value::Null, serde_json::to_value(&case)?)?;
@@ -161,6 +164,7 @@ pub fn change_status(ctx: &mut Ctx, case_id: Uuid, to: &str, reason: Option<Stri
         } else {
             sla::resume(ctx, &def.sla, clock)?;
         }
+        ctx.timers.push((clock.clone(), super::TimerSubject::Case(case.id)));
     }
     case.status = target.id.clone();
     case.status_category = target.category;

@@ -5,12 +5,14 @@ mod attachments;
 mod cases;
 mod casetypes;
 mod customers;
+mod escalation;
 pub mod permissions;
 mod plan;
 mod references;
 mod routing;
 mod sla;
 mod tasks;
+mod timers;
 
 use crate::casetype::CaseTypeDef;
 use crate::clock::Clock;
@@ -27,6 +29,7 @@ use uuid::Uuid;
 
 pub use attachments::sanitise_file_name;
 pub use routing::RouteTarget;
+pub use timers::{TimerQueue, TimerSubject};
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "casedesk.sqlite";
@@ -51,6 +54,8 @@ pub struct Engine {
     types: Mutex<HashMap<(String, u32), Arc<CaseTypeDef>>>,
     /// Keeps ids made in the same millisecond in creation order.
     ids: Mutex<uuid::ContextV7>,
+    /// The next at-risk and breach instants of every running clock.
+    timers: Mutex<TimerQueue>,
 }
 
 /// The state of one command's execution.
@@ -65,6 +70,8 @@ pub(crate) struct Ctx<'a, 'c> {
     /// Tasks and agents whose routing the command may have changed; see `routing::settle`.
     pub route_tasks: Vec<Uuid>,
     pub route_agents: Vec<String>,
+    /// Clocks started or moved by the command, for the timer queue after commit.
+    pub timers: Vec<(crate::model::SlaClock, TimerSubject)>,
 }
 
 impl Ctx<'_, '_> {
@@ -127,6 +134,7 @@ impl Engine {
     pub fn open(data_dir: &Path, clock: Arc<dyn Clock>, opts: OpenOptions) -> Result<Engine> {
         std::fs::create_dir_all(data_dir)?;
         let db = Db::open(&data_dir.join(DB_FILE), opts)?;
+        let timers = TimerQueue::load(&db)?;
         Ok(Engine {
             db: Mutex::new(db),
             clock,
@@ -134,6 +142,7 @@ impl Engine {
             limits: Limits::default(),
             types: Default::default(),
             ids: Mutex::new(uuid::ContextV7::new()),
+            timers: Mutex::new(timers),
         })
     }
 
@@ -153,7 +162,7 @@ impl Engine {
     /// Runs one command in one transaction. On error nothing is changed.
     pub fn execute(&self, actor: &Actor, command: Command) -> Result<Executed> {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        db.write(|tx| {
+        let (executed, timers) = db.write(|tx| {
             let actor = &effective_actor(tx, actor)?;
             let mut ctx = Ctx {
                 tx,
@@ -165,11 +174,40 @@ impl Engine {
                 reference: None,
                 route_tasks: vec![],
                 route_agents: vec![],
+                timers: vec![],
             };
             dispatch(&mut ctx, command)?;
             routing::settle(&mut ctx)?;
-            Ok(Executed { events: ctx.events, created_id: ctx.created_id, reference: ctx.reference })
-        })
+            Ok((Executed { events: ctx.events, created_id: ctx.created_id, reference: ctx.reference }, ctx.timers))
+        })?;
+        // Only what committed reaches the timer queue.
+        let mut queue = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        for (clock, subject) in timers {
+            queue.hint(&clock, subject);
+        }
+        Ok(executed)
+    }
+
+    /// When the timer service next has work, if any clock is running.
+    pub fn next_timer(&self) -> Option<DateTime<Utc>> {
+        self.timers.lock().unwrap_or_else(|p| p.into_inner()).next()
+    }
+
+    /// Acts on every clock due by now (at risk, breached, escalation); returns how many
+    /// clocks were looked at.
+    pub fn run_due_timers(&self) -> Result<usize> {
+        let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(self.clock.now());
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let n = due.len();
+        self.execute(&Actor::system(), Command::ServiceLevelTick { due })?;
+        Ok(n)
+    }
+
+    /// How many entries the timer queue holds (stale ones included).
+    pub fn timer_queue_len(&self) -> usize {
+        self.timers.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Read access for queries.
@@ -343,6 +381,10 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         ReassignAllOf { user_id, to } => routing::reassign_all_of(ctx, &user_id, to),
         ChangeTaskPriority { task_ids, priority } => routing::change_priority(ctx, task_ids, priority),
         DefineCalendar { calendar } => sla::define_calendar(ctx, calendar),
+        ServiceLevelTick { due } => escalation::tick(ctx, due),
+        EscalateTask { task_id, reason } => escalation::escalate_by_hand(ctx, task_id, reason),
+        OpenTaskOnScreen { task_id } => escalation::open_on_screen(ctx, task_id),
+        CloseTaskOnScreen { task_id } => escalation::close_on_screen(ctx, task_id),
         ChangeTaskOla { task_ids, ola } => sla::change_ola(ctx, task_ids, ola),
         GrantReferenceBlock { prefix, first, last } => references::grant(ctx, &prefix, first, last),
     }

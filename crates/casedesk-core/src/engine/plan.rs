@@ -63,11 +63,15 @@ pub fn create_task(
         queued_at: Some(ctx.now),
         route_rank: None,
         reroute_at: None,
+        on_screen_by: None,
         ola: s.ola.clone(),
         ola_clock: s.ola.as_ref().map(|o| super::sla::start(ctx, o)).transpose()?,
     };
     ctx.tx.put_task(&task)?;
     ctx.route_tasks.push(task.id);
+    if let Some(clock) = &task.ola_clock {
+        ctx.timers.push((clock.clone(), super::TimerSubject::Task(task.id)));
+    }
     ctx.emit("task_created", Some(case.id), Some(task.id), Value::Null, serde_json::to_value(&task)?)?;
     if case.stage.as_deref() != Some(&st.id) {
         let before = json!({ "stage": case.stage });
@@ -101,7 +105,15 @@ pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, ou
         }
         Then::Escalate => {
             let step = &def.stages[here.0].steps[here.1];
-            create_task(ctx, case, def, here, None, step.escalation.clone(), task.escalation_level + 1)?;
+            let level = task.escalation_level + 1;
+            let Some(target) = step.escalation_target(level).cloned() else {
+                return Err(crate::error::Error::Conflict(format!(
+                    "step '{}' has no escalation level {level}: the chain ends at level {}",
+                    step.id,
+                    level - 1
+                )));
+            };
+            create_task(ctx, case, def, here, None, Some(target), level)?;
         }
         Then::SendBack => {
             let target = outcome.step.as_deref().expect("checked on load");

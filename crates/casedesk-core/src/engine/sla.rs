@@ -39,7 +39,15 @@ fn calendar_for(ctx: &Ctx, sl: &ServiceLevel) -> Result<Option<Calendar>> {
 fn clock(ctx: &Ctx, sl: &ServiceLevel, start: DateTime<Utc>, paused_ms: i64) -> Result<SlaClock> {
     let cal = calendar_for(ctx, sl)?;
     let (due, risk) = deadlines(sl, cal.as_ref(), start, Duration::milliseconds(paused_ms))?;
-    Ok(SlaClock { started_at: start, paused_ms, paused_since: None, due_at: Some(due), at_risk_at: Some(risk) })
+    Ok(SlaClock {
+        started_at: start,
+        paused_ms,
+        paused_since: None,
+        due_at: Some(due),
+        at_risk_at: Some(risk),
+        at_risk_noted: false,
+        breach_noted: false,
+    })
 }
 
 pub fn start(ctx: &Ctx, sl: &ServiceLevel) -> Result<SlaClock> {
@@ -92,6 +100,9 @@ pub fn change_ola(ctx: &mut Ctx, task_ids: Vec<Uuid>, ola: ServiceLevel) -> Resu
         task.ola = Some(ola.clone());
         task.updated_at = ctx.now;
         ctx.tx.put_task(&task)?;
+        if let Some(clock) = &task.ola_clock {
+            ctx.timers.push((clock.clone(), super::TimerSubject::Task(task.id)));
+        }
         let after = json!({ "ola": task.ola, "due_at": task.ola_clock.as_ref().and_then(|c| c.due_at) });
         ctx.emit("task_ola_changed", Some(task.case_id), Some(task.id), before, after)?;
     }

@@ -207,6 +207,29 @@ impl Db {
         Ok(ms.map(crate::clock::from_millis))
     }
 
+    /// The clocks still running: open tasks' OLAs and open cases' SLAs.
+    pub fn running_clocks(&self) -> Result<Vec<(crate::engine::TimerSubject, crate::model::SlaClock)>> {
+        use crate::engine::TimerSubject;
+        let mut out = vec![];
+        let mut st = self.conn.prepare(
+            "SELECT id, ola_clock FROM tasks
+             WHERE ola_clock IS NOT NULL AND state NOT IN ('completed', 'escalated', 'cancelled')",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, json) = row?;
+            out.push((TimerSubject::Task(id), serde_json::from_str(&json)?));
+        }
+        let mut st =
+            self.conn.prepare("SELECT id, sla FROM cases WHERE sla IS NOT NULL AND status_category != 'closed'")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, json) = row?;
+            out.push((TimerSubject::Case(id), serde_json::from_str(&json)?));
+        }
+        Ok(out)
+    }
+
     /// Open tasks an agent holds or is offered.
     pub fn tasks_of_agent(&self, user_id: &str) -> Result<Vec<Task>> {
         super::routing::tasks_of_agent(&self.conn, user_id)

@@ -235,6 +235,17 @@ CREATE TABLE calendars (
 ALTER TABLE cases ADD COLUMN sla TEXT;  -- SlaClock as JSON
 ALTER TABLE tasks ADD COLUMN ola TEXT;  -- ServiceLevel as JSON
 ALTER TABLE tasks ADD COLUMN ola_clock TEXT;  -- SlaClock as JSON
+ALTER TABLE tasks ADD COLUMN on_screen_by TEXT;
+
+-- Each clock reaching an instant is recorded once: at_risk, breached, chain_end.
+CREATE TABLE breaches (
+    subject_id  BLOB    NOT NULL,  -- a case or a task
+    clock       TEXT    NOT NULL,  -- 'sla' or 'ola'
+    kind        TEXT    NOT NULL,
+    due_at      INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (subject_id, clock, kind)
+) WITHOUT ROWID;
 "#;
 
 const MIGRATIONS: &[&str] = &[V1, V2, V3];

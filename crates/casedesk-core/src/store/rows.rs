@@ -58,7 +58,7 @@ pub fn case_by_id(conn: &Connection, id: Uuid) -> Result<Option<Case>> {
 pub const TASK_COLUMNS: &str =
     "id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level, \
      outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to, offer_expires_at, \
-     preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock";
+     preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock, on_screen_by";
 
 pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
     let requirements: String = r.get(17)?;
@@ -89,6 +89,7 @@ pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
         reroute_at: opt_time(r.get(23)?),
         ola: r.get::<_, Option<String>>(24)?.and_then(|s| serde_json::from_str(&s).ok()),
         ola_clock: r.get::<_, Option<String>>(25)?.and_then(|s| serde_json::from_str(&s).ok()),
+        on_screen_by: r.get(26)?,
     })
 }
 

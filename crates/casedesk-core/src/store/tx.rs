@@ -84,6 +84,27 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    // ---- service-level records ---------------------------------------------------
+
+    /// Records that a clock reached an instant (at risk, breached, chain end); false if it
+    /// was recorded before, so each is acted on once, also across restarts.
+    pub fn record_breach(
+        &self,
+        subject: Uuid,
+        clock: &str,
+        kind: &str,
+        due_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = self
+            .prepare_cached(
+                "INSERT INTO breaches (subject_id, clock, kind, due_at, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![subject, clock, kind, to_millis(due_at), to_millis(at)])?;
+        Ok(n == 1)
+    }
+
     // ---- calendars -----------------------------------------------------------------
 
     pub fn calendar(&self, id: &str) -> Result<Option<crate::calendar::CalendarDef>> {
@@ -302,13 +323,13 @@ impl<'c> Tx<'c> {
         self.prepare_cached(
             "INSERT INTO tasks (id, case_id, stage, step, name, kind, state, queue, assignee, priority, escalation_level,
                 outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to,
-                offer_expires_at, preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock)
+                offer_expires_at, preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock, on_screen_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-                ?24, ?25, ?26)
+                ?24, ?25, ?26, ?27)
              ON CONFLICT(id) DO UPDATE SET state = ?7, queue = ?8, assignee = ?9, priority = ?10, escalation_level = ?11,
                 outcome = ?12, form_values = ?13, reason = ?14, updated_at = ?16, completed_at = ?17, requirements = ?18,
                 offered_to = ?19, offer_expires_at = ?20, preferred_agent = ?21, queued_at = ?22, route_rank = ?23,
-                reroute_at = ?24, ola = ?25, ola_clock = ?26",
+                reroute_at = ?24, ola = ?25, ola_clock = ?26, on_screen_by = ?27",
         )?
         .execute(params![
             t.id,
@@ -336,7 +357,8 @@ impl<'c> Tx<'c> {
             t.route_rank,
             t.reroute_at.map(to_millis),
             t.ola.as_ref().map(serde_json::to_string).transpose()?,
-            t.ola_clock.as_ref().map(serde_json::to_string).transpose()?
+            t.ola_clock.as_ref().map(serde_json::to_string).transpose()?,
+            t.on_screen_by
         ])?;
         Ok(())
     }

@@ -1,0 +1,74 @@
+//! The timer service's queue: the next at-risk and breach instants of every running
+//! clock, in a priority queue. It is rebuilt from the store when the engine opens and fed
+//! by the commands that start or move a clock; an entry is only a hint, checked against
+//! the stored clock when it comes due, so stale entries cost nothing but a look.
+
+use crate::error::Result;
+use crate::model::SlaClock;
+use crate::store::Db;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// Whose clock a timer belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[ts(export)]
+pub enum TimerSubject {
+    /// A case's SLA.
+    Case(Uuid),
+    /// A task's OLA.
+    Task(Uuid),
+}
+
+#[derive(Debug, Default)]
+pub struct TimerQueue {
+    heap: BinaryHeap<Reverse<(DateTime<Utc>, TimerSubject)>>,
+}
+
+impl TimerQueue {
+    /// Every running clock's next instant, read from the store.
+    pub fn load(db: &Db) -> Result<TimerQueue> {
+        let mut q = TimerQueue::default();
+        for (subject, clock) in db.running_clocks()? {
+            q.hint(&clock, subject);
+        }
+        Ok(q)
+    }
+
+    pub fn hint(&mut self, clock: &SlaClock, subject: TimerSubject) {
+        if let Some(at) = clock.next_timer() {
+            self.heap.push(Reverse((at, subject)));
+        }
+    }
+
+    pub fn next(&self) -> Option<DateTime<Utc>> {
+        self.heap.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Takes every subject due by `now`, once each.
+    pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<TimerSubject> {
+        let mut due = vec![];
+        while let Some(Reverse((at, subject))) = self.heap.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.heap.pop();
+            if !due.contains(&subject) {
+                due.push(subject);
+            }
+        }
+        due
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}

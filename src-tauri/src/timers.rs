@@ -1,0 +1,28 @@
+//! What time drives, checked once a second (a read decides, so idle seconds write
+//! nothing): routing (`RoutingTick`: offers that ran out, preferred-agent windows and
+//! bullseye rings that came) and the service-level timers (`Engine::run_due_timers`:
+//! at risk, breached, automatic escalation).
+
+use crate::workspace::DeskState;
+use casedesk_core::{Actor, Command};
+use std::time::Duration;
+use tauri::Manager;
+
+pub fn run_in_background(app: tauri::AppHandle) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let state = app.state::<DeskState>();
+        let Ok(desk) = state.desk() else { return };
+        let now = desk.engine.clock().now();
+        if desk.engine.next_routing_due().ok().flatten().is_some_and(|t| t <= now) {
+            if let Err(e) = desk.engine.execute(&Actor::system(), Command::RoutingTick) {
+                eprintln!("casedesk: the routing tick failed: {e}");
+            }
+        }
+        if desk.engine.next_timer().is_some_and(|t| t <= now) {
+            if let Err(e) = desk.engine.run_due_timers() {
+                eprintln!("casedesk: the service-level timers failed: {e}");
+            }
+        }
+    });
+}
