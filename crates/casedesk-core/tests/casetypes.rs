@@ -89,9 +89,15 @@ fn semantic_rules_point_at_the_offending_key() {
     assert!(rule.contains("not a valid regular expression"));
 
     // Escalating without a target.
-    let src = TECH.replacen("escalation = \"Expert_group_X\"\n", "", 1);
+    let src = TECH.replacen("escalation = \"Expert_group_X\"\nescalation_chain = [\"Team_Supervisor\"]\n", "", 1);
     let (_, rule) = err("tech.toml", &src);
     assert!(rule.contains("names no escalation target"), "{rule}");
+
+    // A chain without its first level.
+    let src = TECH.replacen("escalation = \"Expert_group_X\"\n", "", 1);
+    let (line, rule) = err("tech.toml", &src);
+    assert!(src.lines().nth(line - 1).unwrap().starts_with("escalation_chain"));
+    assert_eq!(rule, "step 'triage': an escalation chain needs a first escalation target");
 
     // Sending back to a later step.
     let src = TECH.replace("step = \"triage\"", "step = \"repair\"");
