@@ -9,7 +9,7 @@ mod escalation;
 pub mod permissions;
 mod plan;
 mod references;
-mod routing;
+pub(crate) mod routing;
 mod sla;
 mod tasks;
 mod timers;
@@ -30,6 +30,9 @@ use uuid::Uuid;
 pub use attachments::sanitise_file_name;
 pub use routing::RouteTarget;
 pub use timers::{TimerQueue, TimerSubject};
+
+/// How many due clocks one service-level transaction handles at most.
+pub const TIMER_BATCH: usize = 500;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "casedesk.sqlite";
@@ -193,15 +196,27 @@ impl Engine {
         self.timers.lock().unwrap_or_else(|p| p.into_inner()).next()
     }
 
-    /// Acts on every clock due by now (at risk, breached, escalation); returns how many
-    /// clocks were looked at.
+    /// Acts on the clocks due by now (at risk, breached, escalation), in transactions of
+    /// at most `TIMER_BATCH` clocks; returns how many were looked at.
     pub fn run_due_timers(&self) -> Result<usize> {
-        let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(self.clock.now());
-        if due.is_empty() {
-            return Ok(0);
+        let mut total = 0;
+        loop {
+            let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(self.clock.now(), TIMER_BATCH);
+            if due.is_empty() {
+                return Ok(total);
+            }
+            total += due.len();
+            self.execute(&Actor::system(), Command::ServiceLevelTick { due })?;
         }
+    }
+
+    /// One service-level transaction of at most `limit` due clocks (benchmarks, tests).
+    pub fn run_due_timers_limited(&self, limit: usize) -> Result<usize> {
+        let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(self.clock.now(), limit);
         let n = due.len();
-        self.execute(&Actor::system(), Command::ServiceLevelTick { due })?;
+        if n > 0 {
+            self.execute(&Actor::system(), Command::ServiceLevelTick { due })?;
+        }
         Ok(n)
     }
 

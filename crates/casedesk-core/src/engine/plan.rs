@@ -67,6 +67,8 @@ pub fn create_task(
         ola: s.ola.clone(),
         ola_clock: s.ola.as_ref().map(|o| super::sla::start(ctx, o)).transpose()?,
     };
+    let mut task = task;
+    super::routing::place(ctx, &mut task)?;
     ctx.tx.put_task(&task)?;
     ctx.route_tasks.push(task.id);
     if let Some(clock) = &task.ola_clock {

@@ -572,6 +572,15 @@ fn offer_to_agent(ctx: &mut Ctx, user_id: &str) -> Result<()> {
     offer(ctx, task, user_id, &queue)
 }
 
+/// A new task's place in its queue (`routing::rank`) and the next instant its eligibility
+/// widens, set before its first write so routing need not rewrite it.
+pub fn place(ctx: &Ctx, task: &mut Task) -> Result<()> {
+    let queue = queue_config(ctx, task.queue.as_deref().unwrap_or_default())?;
+    task.route_rank = Some(rank(task.priority, task.queued_at.unwrap_or(task.created_at), &queue));
+    task.reroute_at = next_widening(&waiting(task), &queue, ctx.now);
+    Ok(())
+}
+
 /// Keeps the task's place in its queue's index (`routing::rank`) and the next instant
 /// its eligibility widens (`routing::next_widening`) current. Both are derived from the
 /// task and its queue, so they have no event.

@@ -49,11 +49,12 @@ impl TimerQueue {
         self.heap.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Takes every subject due by `now`, once each.
-    pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<TimerSubject> {
+    /// Takes up to `limit` subjects due by `now`, once each (the rest stay for the next
+    /// round, so one transaction never grows without bound).
+    pub fn take_due(&mut self, now: DateTime<Utc>, limit: usize) -> Vec<TimerSubject> {
         let mut due = vec![];
         while let Some(Reverse((at, subject))) = self.heap.peek().copied() {
-            if at > now {
+            if at > now || due.len() >= limit {
                 break;
             }
             self.heap.pop();

@@ -1,8 +1,12 @@
-//! WAL checkpoints off the commit path. SQLite's automatic checkpoint runs inside the
-//! commit that crosses the threshold and, with synchronous=NORMAL, pays two fsyncs
-//! there. Here the writer never checkpoints; a thread with its own connection copies the
-//! WAL into the database file (PASSIVE: it never blocks the writer) when nudged after
-//! every [`NUDGE_EVERY`] commits, and at least once a second. Durability is unchanged.
+//! WAL checkpoints mostly off the commit path. SQLite's automatic checkpoint runs inside
+//! the commit that crosses the threshold and, with synchronous=NORMAL, pays two fsyncs
+//! there. Here a thread with its own connection copies the WAL into the database file
+//! (PASSIVE: it never blocks the writer) when nudged after every [`NUDGE_EVERY`] commits,
+//! and at least once a second. A checkpoint from another connection cannot finish while
+//! the writer keeps appending, and only a finished one lets the WAL start over, so the
+//! writer keeps an automatic checkpoint at [`WRITER_CHECKPOINT_PAGES`]: by then the
+//! thread has copied nearly everything, the writer's checkpoint finishes quickly, and the
+//! WAL file stays small. Durability is unchanged.
 
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
@@ -11,6 +15,9 @@ use std::time::Duration;
 
 /// About SQLite's default of 1,000 WAL pages for a create-case-sized transaction.
 pub const NUDGE_EVERY: u64 = 64;
+
+/// The writer's own automatic checkpoint (16 MiB of 4 KiB pages), which bounds the WAL.
+pub const WRITER_CHECKPOINT_PAGES: i64 = 4096;
 
 enum Signal {
     Checkpoint,

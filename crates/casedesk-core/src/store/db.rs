@@ -66,7 +66,7 @@ impl Db {
         let conn = Connection::open(path)?;
         let mut db = Db { conn, path: Some(path.to_path_buf()), checkpointer: None };
         db.prepare()?;
-        db.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        db.conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::WRITER_CHECKPOINT_PAGES)?;
         db.checkpointer = Some(Checkpointer::start(path)?);
         Ok(db)
     }
