@@ -2,6 +2,7 @@
 //! IPC calls into engine calls. No domain rule lives here.
 
 mod commands;
+mod notifier;
 mod timers;
 mod workspace;
 

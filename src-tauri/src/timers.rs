@@ -1,10 +1,11 @@
-//! What time drives, checked once a second (a read decides, so idle seconds write
+//! What time drives, checked once a second, and desktop notifications (a read decides, so idle seconds write
 //! nothing): routing (`RoutingTick`: offers that ran out, preferred-agent windows and
 //! bullseye rings that came) and the service-level timers (`Engine::run_due_timers`:
 //! at risk, breached, automatic escalation).
 
+use crate::notifier::SystemNotifier;
 use crate::workspace::DeskState;
-use casedesk_core::{Actor, Command};
+use casedesk_core::{notify, Actor, Command};
 use std::time::Duration;
 use tauri::Manager;
 
@@ -23,6 +24,10 @@ pub fn run_in_background(app: tauri::AppHandle) {
             if let Err(e) = desk.engine.run_due_timers() {
                 eprintln!("casedesk: the service-level timers failed: {e}");
             }
+        }
+        // What is new for the signed-in user goes to the desktop's notification server.
+        if let Err(e) = notify::deliver(&desk.engine, &desk.actor.user_id, &SystemNotifier) {
+            eprintln!("casedesk: {e}");
         }
     });
 }

@@ -5,14 +5,19 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn, execFileSync } from "node:child_process";
 import { By, until } from "selenium-webdriver";
 import { openDesk, artifacts } from "./session.mjs";
 
 let desk;
 let driver;
+// A real notification server (dunst) on this session's D-Bus.
+let dunst;
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
+  dunst = spawn("dunst", [], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 500));
   // Alex owns TEC-000002, whose diagnosis waits in a push queue of the demo.
   desk = await openDesk(["--data-dir", mkdtempSync(join(tmpdir(), "casedesk-e2e-routing-")), "--user", "alex"]);
   driver = desk.driver;
@@ -20,6 +25,7 @@ before(async () => {
 
 after(async () => {
   await desk?.close();
+  dunst?.kill();
 });
 
 const text = async (css) => (await driver.findElement(By.css(css))).getText();
@@ -49,4 +55,20 @@ test("going On Queue brings an offer with a countdown; accepting makes it my wor
   await driver.findElement(By.css("[data-testid=accept]")).click();
   await driver.wait(async () => (await driver.findElements(By.css("[data-testid=offer]"))).length === 0, 5000);
   await driver.wait(until.elementTextContains(await driver.findElement(By.css("[data-testid=my-work]")), "TEC-000002"), 5000);
+});
+
+test("the offer also arrives as a desktop notification", async () => {
+  // dunst keeps what it showed; closing moves it to the history, which dunstctl prints.
+  const history = () => {
+    execFileSync("dunstctl", ["close-all"]);
+    return execFileSync("dunstctl", ["history"]).toString();
+  };
+  const deadline = Date.now() + 10000;
+  let seen = history();
+  while (!seen.includes("New task offered") && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 300));
+    seen = history();
+  }
+  assert.match(seen, /New task offered/);
+  assert.match(seen, /Diagnose the fault — TEC-000002/);
 });

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod fields;
 pub mod model;
+pub mod notify;
 pub mod routing;
 pub mod store;
 

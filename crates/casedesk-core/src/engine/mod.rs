@@ -126,7 +126,8 @@ impl Ctx<'_, '_> {
 /// transaction for the outside world.
 pub fn outbox_topics(kind: &str) -> &'static [&'static str] {
     match kind {
-        "task_assigned" | "task_escalated" | "case_closed" | "case_created" => &["notify"],
+        "task_assigned" | "task_escalated" | "case_closed" | "case_created" | "task_offered" | "task_at_risk"
+        | "task_breached" => &["notify"],
         _ => &[],
     }
 }
@@ -305,6 +306,45 @@ impl Engine {
             }
             Ok(AgentDesk { agent: db.agent(user_id)?, offers, work, now: self.clock.now() })
         })
+    }
+
+    /// Desktop notifications for `user` not shown yet, oldest first, and the outbox id
+    /// to acknowledge once they are shown. A desk that starts fresh begins at the present.
+    pub fn desktop_notifications(&self, user: &str) -> Result<(Vec<crate::notify::DesktopNotification>, i64)> {
+        let consumer = format!("desktop:{user}");
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        let cursor = match db.outbox_cursor(&consumer)? {
+            Some(c) => c,
+            None => {
+                let now = db.outbox_head()?;
+                db.write(|tx| tx.set_outbox_cursor(&consumer, now))?;
+                now
+            }
+        };
+        let mut out = vec![];
+        let mut last = cursor;
+        for (id, event) in db.outbox_after("notify", cursor, 200)? {
+            last = id;
+            let task = match event.task_id {
+                Some(t) => db.task(t)?,
+                None => None,
+            };
+            let reference = match event.case_id {
+                Some(c) => db.case(c)?.map(|c| c.reference).unwrap_or_default(),
+                None => String::new(),
+            };
+            let name = task.map(|t| t.name).unwrap_or_default();
+            if let Some((title, body)) = crate::notify::for_user(&event, user, &reference, &name) {
+                out.push(crate::notify::DesktopNotification { outbox_id: id, kind: event.kind.clone(), title, body });
+            }
+        }
+        Ok((out, last))
+    }
+
+    /// Records that `user`'s desk has shown everything up to outbox id `up_to`.
+    pub fn acknowledge_notifications(&self, user: &str, up_to: i64) -> Result<()> {
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        db.write(|tx| tx.set_outbox_cursor(&format!("desktop:{user}"), up_to))
     }
 
     /// When time-driven routing next has work (see `Command::RoutingTick`).

@@ -207,6 +207,47 @@ impl Db {
         Ok(ms.map(crate::clock::from_millis))
     }
 
+    /// How far a consumer of the outbox has read.
+    pub fn outbox_cursor(&self, consumer: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT last_id FROM outbox_cursors WHERE consumer = ?1")?
+            .query_row([consumer], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn outbox_head(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(max(id), 0) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// Outbox rows of a topic after `after`, with their events.
+    pub fn outbox_after(&self, topic: &str, after: i64, limit: u32) -> Result<Vec<(i64, Event)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT o.id, e.seq, e.case_id, e.task_id, e.actor, e.at, e.kind, e.before, e.after
+             FROM outbox o JOIN events e ON e.seq = o.event_seq
+             WHERE o.id > ?1 AND o.topic = ?2 ORDER BY o.id LIMIT ?3",
+        )?;
+        let rows = st.query_map(rusqlite::params![after, topic, limit], |r| {
+            let id: i64 = r.get(0)?;
+            let before: String = r.get(7)?;
+            let after: String = r.get(8)?;
+            Ok((
+                id,
+                Event {
+                    seq: r.get(1)?,
+                    case_id: r.get(2)?,
+                    task_id: r.get(3)?,
+                    actor: r.get(4)?,
+                    at: crate::clock::from_millis(r.get(5)?),
+                    kind: r.get(6)?,
+                    before: serde_json::from_str(&before).unwrap_or_default(),
+                    after: serde_json::from_str(&after).unwrap_or_default(),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The clocks still running: open tasks' OLAs and open cases' SLAs.
     pub fn running_clocks(&self) -> Result<Vec<(crate::engine::TimerSubject, crate::model::SlaClock)>> {
         use crate::engine::TimerSubject;

@@ -237,6 +237,12 @@ ALTER TABLE tasks ADD COLUMN ola TEXT;  -- ServiceLevel as JSON
 ALTER TABLE tasks ADD COLUMN ola_clock TEXT;  -- SlaClock as JSON
 ALTER TABLE tasks ADD COLUMN on_screen_by TEXT;
 
+-- How far each consumer of the outbox (a desk's notifications, later email, webhooks) has read.
+CREATE TABLE outbox_cursors (
+    consumer TEXT PRIMARY KEY,
+    last_id  INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Each clock reaching an instant is recorded once: at_risk, breached, chain_end.
 CREATE TABLE breaches (
     subject_id  BLOB    NOT NULL,  -- a case or a task

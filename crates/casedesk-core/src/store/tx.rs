@@ -84,6 +84,17 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    // ---- outbox consumers ------------------------------------------------------------
+
+    pub fn set_outbox_cursor(&self, consumer: &str, last_id: i64) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO outbox_cursors (consumer, last_id) VALUES (?1, ?2)
+             ON CONFLICT(consumer) DO UPDATE SET last_id = max(last_id, ?2)",
+        )?
+        .execute(params![consumer, last_id])?;
+        Ok(())
+    }
+
     // ---- service-level records ---------------------------------------------------
 
     /// Records that a clock reached an instant (at risk, breached, chain end); false if it

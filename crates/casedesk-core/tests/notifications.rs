@@ -1,0 +1,82 @@
+//! Desktop notifications: who is told what, once; delivery through the Notifier seam
+//! (a recording fake here; the desktop uses the system's notification server).
+
+mod common;
+
+use casedesk_core::notify::{deliver, DesktopNotification, Notifier};
+use casedesk_core::routing::{Presence, QueueConfig, QueueMode};
+use casedesk_core::Command;
+use common::*;
+use serde_json::json;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Recording {
+    shown: Mutex<Vec<DesktopNotification>>,
+    fail: bool,
+}
+
+impl Notifier for Recording {
+    fn show(&self, n: &DesktopNotification) -> Result<(), String> {
+        if self.fail {
+            return Err("no notification server".into());
+        }
+        self.shown.lock().unwrap().push(n.clone());
+        Ok(())
+    }
+}
+
+#[test]
+fn an_offer_and_an_assignment_are_told_to_the_right_people_once() {
+    let w = world();
+    let queue = QueueConfig { mode: QueueMode::Push, ..QueueConfig::pull("Employees_group_A") };
+    w.engine.execute(&admin(), Command::DefineQueue { queue }).unwrap();
+    let alex_desk = Recording::default();
+    let bea_desk = Recording::default();
+    // Desks start at the present: nothing from before they first looked.
+    assert_eq!(deliver(&w.engine, "alex", &alex_desk).unwrap(), 0);
+    assert_eq!(deliver(&w.engine, "bea", &bea_desk).unwrap(), 0);
+    w.engine.execute(&alex(), Command::SetPresence { presence: Presence::Available, secondary: None }).unwrap();
+    w.engine.execute(&alex(), Command::SetOnQueue { on_queue: true }).unwrap();
+    let case = w.create_case(&bea(), "technical", json!({ "device": "Router" })).unwrap();
+    assert_eq!(deliver(&w.engine, "alex", &alex_desk).unwrap(), 1);
+    assert_eq!(deliver(&w.engine, "bea", &bea_desk).unwrap(), 0, "the offer is alex's");
+    let shown = alex_desk.shown.lock().unwrap().clone();
+    assert_eq!(
+        (shown[0].title.as_str(), shown[0].body.as_str()),
+        ("New task offered", "Diagnose the fault — TEC-000001")
+    );
+    // Once only.
+    assert_eq!(deliver(&w.engine, "alex", &alex_desk).unwrap(), 0);
+    // A failing notification server keeps the notification for the next round.
+    let task = w.open_tasks(case).remove(0);
+    w.engine.execute(&alex(), Command::AcceptOffer { task_id: task.id }).unwrap();
+    w.engine
+        .execute(
+            &sam(),
+            Command::ReassignTasks {
+                task_ids: vec![task.id],
+                to: casedesk_core::RouteTarget::Agent { user_id: "bea".into() },
+            },
+        )
+        .unwrap();
+    let broken = Recording { fail: true, ..Default::default() };
+    assert!(deliver(&w.engine, "bea", &broken).is_err());
+    assert_eq!(deliver(&w.engine, "bea", &bea_desk).unwrap(), 1);
+    assert_eq!(bea_desk.shown.lock().unwrap()[0].title, "Assigned to you");
+}
+
+#[test]
+fn the_demo_desk_is_told_of_its_offer() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine =
+        casedesk_core::Engine::open(dir.path(), std::sync::Arc::new(casedesk_core::SystemClock), Default::default())
+            .unwrap();
+    casedesk_core::demo::seed(&engine).unwrap();
+    let desk = Recording::default();
+    assert_eq!(deliver(&engine, "alex", &desk).unwrap(), 0);
+    engine.execute(&alex(), Command::SetPresence { presence: Presence::Available, secondary: None }).unwrap();
+    engine.execute(&alex(), Command::SetOnQueue { on_queue: true }).unwrap();
+    assert_eq!(deliver(&engine, "alex", &desk).unwrap(), 1);
+    assert_eq!(desk.shown.lock().unwrap()[0].body, "Diagnose the fault — TEC-000002");
+}
