@@ -50,6 +50,8 @@ pub fn for_user(event: &Event, user: &str, reference: &str, task_name: &str) -> 
 /// notifier fails to show is kept, with everything after it, for the next round.
 pub fn deliver(engine: &crate::Engine, user: &str, notifier: &dyn Notifier) -> crate::Result<usize> {
     let (batch, scanned_to) = engine.desktop_notifications(user)?;
+    // Nothing new read: nothing to write either.
+    let Some(scanned_to) = scanned_to else { return Ok(0) };
     let mut shown = 0;
     for n in &batch {
         if let Err(e) = notifier.show(n) {

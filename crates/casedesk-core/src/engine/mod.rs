@@ -309,8 +309,9 @@ impl Engine {
     }
 
     /// Desktop notifications for `user` not shown yet, oldest first, and the outbox id
-    /// to acknowledge once they are shown. A desk that starts fresh begins at the present.
-    pub fn desktop_notifications(&self, user: &str) -> Result<(Vec<crate::notify::DesktopNotification>, i64)> {
+    /// to acknowledge once they are shown (none when nothing new was read). A desk that
+    /// starts fresh begins at the present.
+    pub fn desktop_notifications(&self, user: &str) -> Result<(Vec<crate::notify::DesktopNotification>, Option<i64>)> {
         let consumer = format!("desktop:{user}");
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
         let cursor = match db.outbox_cursor(&consumer)? {
@@ -338,7 +339,7 @@ impl Engine {
                 out.push(crate::notify::DesktopNotification { outbox_id: id, kind: event.kind.clone(), title, body });
             }
         }
-        Ok((out, last))
+        Ok((out, (last > cursor).then_some(last)))
     }
 
     /// Records that `user`'s desk has shown everything up to outbox id `up_to`.
