@@ -25,23 +25,37 @@ fn text(v: &serde_json::Value, key: &str) -> String {
     v.get(key).and_then(|x| x.as_str()).unwrap_or_default().to_string()
 }
 
-/// The notification `event` means for `user`, if any. `reference` and `task_name`
-/// describe the case and task the event is about.
-pub fn for_user(event: &Event, user: &str, reference: &str, task_name: &str) -> Option<(String, String)> {
+/// What a notification rule needs to know besides the event.
+pub struct Audience<'a> {
+    pub user: &'a str,
+    /// Queues and workbins the user works in.
+    pub user_queues: &'a [String],
+    /// The case's reference and the task's name and assignee, for the event's subject.
+    pub reference: &'a str,
+    pub task_name: &'a str,
+    pub task_assignee: Option<&'a str>,
+}
+
+/// The notification `event` means for the user, if any: offers to the agent offered;
+/// assignments to the new assignee (unless they took it themselves); an escalation to
+/// the agent who had the task and to the agents of the queue it now waits in; at risk
+/// and breached to the task's assignee.
+pub fn for_user(event: &Event, a: &Audience) -> Option<(String, String)> {
     let after = &event.after;
-    let mine = |key: &str| text(after, key) == user;
+    let is_user = |key: &str| text(after, key) == a.user;
+    let subject = format!("{} — {}", a.task_name, a.reference);
     match event.kind.as_str() {
-        "task_offered" if mine("offered_to") => Some(("New task offered".into(), format!("{task_name} — {reference}"))),
-        "task_assigned" if mine("assignee") && event.actor != user => {
-            Some(("Assigned to you".into(), format!("{task_name} — {reference}")))
-        }
-        "task_escalated" => {
+        "task_offered" if is_user("offered_to") => Some(("New task offered".into(), subject)),
+        "task_assigned" if is_user("assignee") && event.actor != a.user => Some(("Assigned to you".into(), subject)),
+        "task_escalated" if event.actor != a.user => {
             let to = text(after, "to");
-            Some((format!("Escalated to {to}"), format!("{task_name} — {reference} (level {})", after["level"])))
-                .filter(|_| event.actor != user)
+            let had_it = is_user("from_assignee");
+            let waits_for_me = a.user_queues.iter().any(|q| *q == to);
+            (had_it || waits_for_me)
+                .then(|| (format!("Escalated to {to}"), format!("{subject} (level {})", after["level"])))
         }
-        "task_at_risk" => Some(("Task at risk".into(), format!("{task_name} — {reference}"))),
-        "task_breached" => Some(("OLA breached".into(), format!("{task_name} — {reference}"))),
+        "task_at_risk" if a.task_assignee == Some(a.user) => Some(("Task at risk".into(), subject)),
+        "task_breached" if a.task_assignee == Some(a.user) => Some(("OLA breached".into(), subject)),
         _ => None,
     }
 }

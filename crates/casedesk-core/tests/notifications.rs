@@ -80,3 +80,29 @@ fn the_demo_desk_is_told_of_its_offer() {
     assert_eq!(deliver(&engine, "alex", &desk).unwrap(), 1);
     assert_eq!(desk.shown.lock().unwrap()[0].body, "Diagnose the fault — TEC-000002");
 }
+
+#[test]
+fn an_escalation_tells_who_had_it_and_who_receives_it_not_everyone() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    w.engine.execute(&alex(), Command::AssignTask { task_id: task.id, assignee: "alex".into() }).unwrap();
+    let desks: Vec<(&str, Recording)> =
+        ["alex", "bea", "chris", "sam"].into_iter().map(|u| (u, Recording::default())).collect();
+    for (u, d) in &desks {
+        deliver(&w.engine, u, d).unwrap();
+    }
+    // The breach: at risk and breached go to alex, who holds it; the escalation to alex
+    // and to the experts' queue (chris and sam are members), not to bea.
+    w.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-25T15:00:00Z").unwrap().with_timezone(&chrono::Utc));
+    w.engine.run_due_timers().unwrap();
+    let titles = |u: &str| {
+        let (_, d) = desks.iter().find(|(x, _)| *x == u).unwrap();
+        deliver(&w.engine, u, d).unwrap();
+        d.shown.lock().unwrap().iter().map(|n| n.title.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(titles("alex"), ["Task at risk", "OLA breached", "Escalated to Expert_group_X"]);
+    assert_eq!(titles("chris"), ["Escalated to Expert_group_X"]);
+    assert_eq!(titles("sam"), ["Escalated to Expert_group_X"]);
+    assert!(titles("bea").is_empty());
+}

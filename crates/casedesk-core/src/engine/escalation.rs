@@ -40,6 +40,7 @@ pub fn escalate(ctx: &mut Ctx, mut task: Task, how: &str, reason: Option<String>
         });
     }
     let before = json!({ "state": task.state, "level": task.escalation_level, "queue": task.queue });
+    let from_assignee = task.assignee.clone();
     ctx.route_agents.extend(task.assignee.clone().into_iter().chain(task.offered_to.take()));
     task.state = TaskState::Escalated;
     task.outcome = Some("escalated".into());
@@ -58,7 +59,15 @@ pub fn escalate(ctx: &mut Ctx, mut task: Task, how: &str, reason: Option<String>
         Some(task.case_id),
         Some(task.id),
         before,
-        json!({ "how": how, "reason": reason, "level": level, "to": target, "new_task": next.id, "priority": next.priority }),
+        json!({
+            "how": how,
+            "reason": reason,
+            "level": level,
+            "to": target,
+            "new_task": next.id,
+            "priority": next.priority,
+            "from_assignee": from_assignee
+        }),
     )?;
     ctx.tx.put_case(&case)?;
     Ok(true)

@@ -324,6 +324,7 @@ impl Engine {
         };
         let mut out = vec![];
         let mut last = cursor;
+        let queues = db.agent(user)?.map(|a| a.profile.queues).unwrap_or_default();
         for (id, event) in db.outbox_after("notify", cursor, 200)? {
             last = id;
             let task = match event.task_id {
@@ -334,8 +335,14 @@ impl Engine {
                 Some(c) => db.case(c)?.map(|c| c.reference).unwrap_or_default(),
                 None => String::new(),
             };
-            let name = task.map(|t| t.name).unwrap_or_default();
-            if let Some((title, body)) = crate::notify::for_user(&event, user, &reference, &name) {
+            let audience = crate::notify::Audience {
+                user,
+                user_queues: &queues,
+                reference: &reference,
+                task_name: task.as_ref().map(|t| t.name.as_str()).unwrap_or_default(),
+                task_assignee: task.as_ref().and_then(|t| t.assignee.as_deref()),
+            };
+            if let Some((title, body)) = crate::notify::for_user(&event, &audience) {
                 out.push(crate::notify::DesktopNotification { outbox_id: id, kind: event.kind.clone(), title, body });
             }
         }
