@@ -50,7 +50,7 @@ pub fn for_user(event: &Event, a: &Audience) -> Option<(String, String)> {
         "task_escalated" if event.actor != a.user => {
             let to = text(after, "to");
             let had_it = is_user("from_assignee");
-            let waits_for_me = a.user_queues.iter().any(|q| *q == to);
+            let waits_for_me = a.user_queues.contains(&to);
             (had_it || waits_for_me)
                 .then(|| (format!("Escalated to {to}"), format!("{subject} (level {})", after["level"])))
         }
