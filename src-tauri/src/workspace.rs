@@ -49,6 +49,8 @@ fn try_open(app: &tauri::AppHandle) -> Result<Desk, ErrorPayload> {
         .read(|db| db.user(&user_id))
         .map_err(|e| e.payload())?
         .ok_or_else(|| failed(format!("user '{user_id}' does not exist in the workspace {}", data_dir.display())))?;
+    // Notifications start from now: what happened before the desk opened is not news.
+    engine.desktop_notifications(&user.id).map_err(|e| e.payload())?;
     let info = WorkspaceInfo {
         user: user.clone(),
         data_dir: data_dir.display().to_string(),
