@@ -199,4 +199,7 @@ pub struct Executed {
     pub events: Vec<Event>,
     pub created_id: Option<String>,
     pub reference: Option<String>,
+    /// Things the command accepted but the person should look at (e.g. an OLA that
+    /// ends after its case's SLA).
+    pub warnings: Vec<String>,
 }

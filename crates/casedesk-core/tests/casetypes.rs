@@ -183,3 +183,22 @@ fn only_admins_publish_and_a_bad_file_changes_nothing() {
     assert_eq!(e.code(), "case_type_invalid");
     assert_eq!(snap, w.snapshot());
 }
+
+#[test]
+fn an_ola_that_ends_after_the_case_sla_is_published_with_a_warning() {
+    let w = world();
+    let publish = |src: String| {
+        w.engine
+            .execute(&admin(), Command::PublishCaseType { file_name: "technical.toml".into(), source: src })
+            .unwrap()
+    };
+    let fine = publish(TECH.replace("name = \"Technical\"", "name = \"Technical (v2)\""));
+    assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
+    let late = TECH.replacen("ola = { duration = 12, unit = \"hours\"", "ola = { duration = 20, unit = \"hours\"", 1);
+    let r = publish(late);
+    assert_eq!(
+        r.warnings,
+        ["step 'triage': its OLA (20 Hours) ends after the case SLA (16 Hours); the case would breach first"]
+    );
+    assert_eq!(r.events[0].after["warnings"][0], r.warnings[0]);
+}

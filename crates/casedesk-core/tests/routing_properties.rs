@@ -131,7 +131,7 @@ fn apply(w: &World, op: &Op) {
         Op::OnQueue { who, on } => w.engine.execute(&actor(PEOPLE[*who]), Command::SetOnQueue { on_queue: *on }),
         Op::NewCase { demanding } => w
             .create_case(&bea(), if *demanding { "technical_hard" } else { "technical" }, json!({ "device": "Router" }))
-            .map(|_| casedesk_core::Executed { events: vec![], created_id: None, reference: None }),
+            .map(|_| casedesk_core::Executed { events: vec![], created_id: None, reference: None, warnings: vec![] }),
         Op::Accept { pick: i } => match pick(*i, TaskState::Offered) {
             Some(t) => {
                 w.engine.execute(&actor(t.offered_to.as_deref().unwrap()), Command::AcceptOffer { task_id: t.id })

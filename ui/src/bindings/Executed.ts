@@ -4,4 +4,9 @@ import type { Event } from "./Event";
 /**
  * What a command did: its events, and the id (and reference) of what it created.
  */
-export type Executed = { events: Array<Event>, created_id: string | null, reference: string | null, };
+export type Executed = { events: Array<Event>, created_id: string | null, reference: string | null, 
+/**
+ * Things the command accepted but the person should look at (e.g. an OLA that
+ * ends after its case's SLA).
+ */
+warnings: Array<string>, };

@@ -20,6 +20,7 @@ pub fn publish(ctx: &mut Ctx, file_name: &str, source: &str) -> Result<()> {
         }
     }
     let version = latest.map(|(v, _)| v + 1).unwrap_or(1);
+    ctx.warnings = super::sla::ola_warnings(ctx, &def)?;
     let definition = serde_json::to_string(&def)?;
     ctx.tx.insert_case_type_version(
         &def.id,
@@ -37,6 +38,6 @@ pub fn publish(ctx: &mut Ctx, file_name: &str, source: &str) -> Result<()> {
         None,
         None,
         serde_json::Value::Null,
-        json!({ "case_type": def.id, "version": version, "name": def.name, "source_hash": hash }),
+        json!({ "case_type": def.id, "version": version, "name": def.name, "source_hash": hash, "warnings": ctx.warnings }),
     )
 }

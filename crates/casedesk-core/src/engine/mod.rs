@@ -70,6 +70,7 @@ pub(crate) struct Ctx<'a, 'c> {
     pub events: Vec<Event>,
     pub created_id: Option<String>,
     pub reference: Option<String>,
+    pub warnings: Vec<String>,
     /// Tasks and agents whose routing the command may have changed; see `routing::settle`.
     pub route_tasks: Vec<Uuid>,
     pub route_agents: Vec<String>,
@@ -176,13 +177,20 @@ impl Engine {
                 events: vec![],
                 created_id: None,
                 reference: None,
+                warnings: vec![],
                 route_tasks: vec![],
                 route_agents: vec![],
                 timers: vec![],
             };
             dispatch(&mut ctx, command)?;
             routing::settle(&mut ctx)?;
-            Ok((Executed { events: ctx.events, created_id: ctx.created_id, reference: ctx.reference }, ctx.timers))
+            let executed = Executed {
+                events: ctx.events,
+                created_id: ctx.created_id,
+                reference: ctx.reference,
+                warnings: ctx.warnings,
+            };
+            Ok((executed, ctx.timers))
         })?;
         // Only what committed reaches the timer queue.
         let mut queue = self.timers.lock().unwrap_or_else(|p| p.into_inner());

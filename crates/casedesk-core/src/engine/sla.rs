@@ -50,6 +50,37 @@ fn clock(ctx: &Ctx, sl: &ServiceLevel, start: DateTime<Utc>, paused_ms: i64) -> 
     })
 }
 
+/// Steps whose OLA would end after the case SLA, both started together on a Monday at
+/// 09:00 (in each calendar's zone): the case would breach before the task. Also names
+/// calendars that are not defined yet.
+pub fn ola_warnings(ctx: &Ctx, def: &crate::casetype::CaseTypeDef) -> Result<Vec<String>> {
+    let start =
+        chrono::DateTime::parse_from_rfc3339("2027-01-11T08:00:00Z").expect("a valid instant").with_timezone(&Utc);
+    let due = |sl: &ServiceLevel| -> Result<Option<DateTime<Utc>>> {
+        match calendar_for(ctx, sl) {
+            Ok(cal) => Ok(Some(deadlines(sl, cal.as_ref(), start, Duration::zero())?.0)),
+            Err(Error::InvalidField { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let mut out = vec![];
+    let Some(case_due) = due(&def.sla)? else {
+        return Ok(vec![format!("case type '{}': the SLA's calendar is not defined yet", def.id)]);
+    };
+    for step in def.stages.iter().flat_map(|s| &s.steps) {
+        let Some(ola) = &step.ola else { continue };
+        match due(ola)? {
+            None => out.push(format!("step '{}': the OLA's calendar is not defined yet", step.id)),
+            Some(d) if d > case_due => out.push(format!(
+                "step '{}': its OLA ({} {:?}) ends after the case SLA ({} {:?}); the case would breach first",
+                step.id, ola.duration, ola.unit, def.sla.duration, def.sla.unit
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(out)
+}
+
 pub fn start(ctx: &Ctx, sl: &ServiceLevel) -> Result<SlaClock> {
     clock(ctx, sl, ctx.now, 0)
 }
