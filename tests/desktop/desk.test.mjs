@@ -27,7 +27,7 @@ test("the first window lists the demo case types and cases", async () => {
   const types = await driver.wait(until.elementLocated(By.css("[data-testid=case-types] li")), 20000);
   assert.ok(types);
   const names = await Promise.all((await driver.findElements(By.css("[data-testid=case-types] .name"))).map((e) => e.getText()));
-  assert.deepEqual(names.sort(), ["Business account opening", "Finance", "Refund", "Replacement", "Technical"]);
+  assert.deepEqual(names.sort(), ["Business account opening", "Finance", "Refund", "Replacement", "Technical", "Urgent callback"]);
   const refs = await Promise.all((await driver.findElements(By.css("[data-testid=cases] .ref"))).map((e) => e.getText()));
   assert.equal(refs.length, 7);
   assert.ok(refs.includes("TEC-000001") && refs.includes("BAO-000001"), refs.join(","));

@@ -25,7 +25,7 @@ fn every_demo_type_loads() {
         assert!(!def.stages.is_empty());
     }
     let names: Vec<_> = demo::CASE_TYPES.iter().map(|(f, s)| load_case_type(f, s).unwrap().name).collect();
-    assert_eq!(names, ["Technical", "Finance", "Replacement", "Refund", "Business account opening"]);
+    assert_eq!(names, ["Technical", "Finance", "Replacement", "Refund", "Business account opening", "Urgent callback"]);
 }
 
 #[test]

@@ -553,7 +553,7 @@ fn the_demo_workspace_seeds_once() {
             .unwrap();
     assert!(casedesk_core::demo::seed(&engine).unwrap());
     assert!(!casedesk_core::demo::seed(&engine).unwrap());
-    assert_eq!(engine.case_types().unwrap().len(), 5);
+    assert_eq!(engine.case_types().unwrap().len(), 6);
     let cases = engine.case_summaries(100, 0).unwrap();
     assert_eq!(cases.len(), 7);
     assert!(cases.iter().any(|c| c.status_category == StatusCategory::Closed));

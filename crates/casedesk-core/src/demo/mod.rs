@@ -17,6 +17,7 @@ pub const CASE_TYPES: &[(&str, &str)] = &[
     ("replacement.toml", include_str!("../../demo/replacement.toml")),
     ("refund.toml", include_str!("../../demo/refund.toml")),
     ("business_account.toml", include_str!("../../demo/business_account.toml")),
+    ("urgent_callback.toml", include_str!("../../demo/urgent_callback.toml")),
 ];
 
 /// The demo team: (id, name, roles, teams).
