@@ -33,12 +33,14 @@ if ! command -v cargo >/dev/null; then
   source "$HOME/.cargo/env"
 fi
 
-# npm ci installs exactly the lock file; skipped when node_modules is newer than it.
+# Installs the versions the lock file pins; skipped when node_modules is newer than it.
+# (npm install, not npm ci: the lock records only this platform's build of optional
+# native packages such as the Tauri CLI, which npm ci refuses.)
 install_node_modules() {
   local dir=$1
   if [[ ! "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
-    echo "setup: npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "setup: npm install in $dir"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
 install_node_modules ui
