@@ -33,6 +33,12 @@ if ! command -v cargo >/dev/null; then
   source "$HOME/.cargo/env"
 fi
 
+# Vite 8 needs Node.js 20.19 or newer; Debian 12's own nodejs is 18.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "setup: Node.js $(node --version) is too old; Casedesk's UI build needs 20.19 or newer (nodejs.org or NodeSource)" >&2
+  exit 1
+fi
+
 # Installs the versions the lock file pins; skipped when node_modules is newer than it.
 # (npm install, not npm ci: the lock records only this platform's build of optional
 # native packages such as the Tauri CLI, which npm ci refuses.)
