@@ -185,6 +185,10 @@ pub enum Command {
     CloseTaskOnScreen {
         task_id: Uuid,
     },
+    /// The acting user's desktop notification choices.
+    SetNotificationPreferences {
+        preferences: crate::notify::NotificationPreferences,
+    },
     /// A supervisor gives tasks another OLA; deadlines are recomputed.
     ChangeTaskOla {
         task_ids: Vec<Uuid>,

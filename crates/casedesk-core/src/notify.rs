@@ -15,6 +15,23 @@ pub struct DesktopNotification {
     pub body: String,
 }
 
+/// What a person chose to hear: kinds they muted, and do-not-disturb (nothing shown;
+/// what comes meanwhile is not saved up for later).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NotificationPreferences {
+    /// Event kinds not to show, e.g. "task_at_risk".
+    pub muted: Vec<String>,
+    pub do_not_disturb: bool,
+}
+
+/// The event kinds a desktop notification can come from.
+pub const KINDS: &[&str] = &["task_offered", "task_assigned", "task_escalated", "task_at_risk", "task_breached"];
+
+pub fn preferences_key(user: &str) -> String {
+    format!("notification_preferences:{user}")
+}
+
 /// Where notifications leave the engine: the desktop's notification server, or a fake
 /// in tests.
 pub trait Notifier: Send + Sync {

@@ -106,3 +106,41 @@ fn an_escalation_tells_who_had_it_and_who_receives_it_not_everyone() {
     assert_eq!(titles("sam"), ["Escalated to Expert_group_X"]);
     assert!(titles("bea").is_empty());
 }
+
+#[test]
+fn muted_kinds_and_do_not_disturb_are_respected() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    let desk = Recording::default();
+    deliver(&w.engine, "alex", &desk).unwrap();
+    let prefs = |muted: &[&str], dnd| casedesk_core::notify::NotificationPreferences {
+        muted: muted.iter().map(|s| s.to_string()).collect(),
+        do_not_disturb: dnd,
+    };
+    let e = w
+        .engine
+        .execute(&alex(), Command::SetNotificationPreferences { preferences: prefs(&["birthdays"], false) })
+        .unwrap_err();
+    assert!(e.to_string().starts_with("muted: 'birthdays' is not a notification kind"), "{e}");
+    // Muted: the assignment is not shown.
+    w.engine
+        .execute(&alex(), Command::SetNotificationPreferences { preferences: prefs(&["task_assigned"], false) })
+        .unwrap();
+    w.engine.execute(&sam(), Command::AssignTask { task_id: task.id, assignee: "alex".into() }).unwrap();
+    assert_eq!(deliver(&w.engine, "alex", &desk).unwrap(), 0);
+    // Do not disturb: nothing; and what came meanwhile is not saved up.
+    w.engine.execute(&alex(), Command::SetNotificationPreferences { preferences: prefs(&[], true) }).unwrap();
+    w.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().with_timezone(&chrono::Utc));
+    w.engine.run_due_timers().unwrap();
+    assert_eq!(deliver(&w.engine, "alex", &desk).unwrap(), 0);
+    w.engine.execute(&alex(), Command::SetNotificationPreferences { preferences: prefs(&[], false) }).unwrap();
+    assert_eq!(deliver(&w.engine, "alex", &desk).unwrap(), 0);
+    w.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-25T15:00:00Z").unwrap().with_timezone(&chrono::Utc));
+    w.engine.run_due_timers().unwrap();
+    deliver(&w.engine, "alex", &desk).unwrap();
+    assert_eq!(
+        desk.shown.lock().unwrap().iter().map(|n| n.title.as_str()).collect::<Vec<_>>(),
+        ["OLA breached", "Escalated to Expert_group_X"]
+    );
+}

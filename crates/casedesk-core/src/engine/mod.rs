@@ -333,6 +333,11 @@ impl Engine {
         let mut out = vec![];
         let mut last = cursor;
         let queues = db.agent(user)?.map(|a| a.profile.queues).unwrap_or_default();
+        let prefs: crate::notify::NotificationPreferences = db
+            .setting(&crate::notify::preferences_key(user))?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()?
+            .unwrap_or_default();
         for (id, event) in db.outbox_after("notify", cursor, 200)? {
             last = id;
             let task = match event.task_id {
@@ -350,6 +355,9 @@ impl Engine {
                 task_name: task.as_ref().map(|t| t.name.as_str()).unwrap_or_default(),
                 task_assignee: task.as_ref().and_then(|t| t.assignee.as_deref()),
             };
+            if prefs.do_not_disturb || prefs.muted.contains(&event.kind) {
+                continue;
+            }
             if let Some((title, body)) = crate::notify::for_user(&event, &audience) {
                 out.push(crate::notify::DesktopNotification { outbox_id: id, kind: event.kind.clone(), title, body });
             }
@@ -377,6 +385,23 @@ impl Engine {
     pub fn attachment_path(&self, sha256: &str) -> PathBuf {
         attachments::blob_path(&self.data_dir, sha256)
     }
+}
+
+fn set_notification_preferences(ctx: &mut Ctx, p: crate::notify::NotificationPreferences) -> Result<()> {
+    if let Some(bad) = p.muted.iter().find(|k| !crate::notify::KINDS.contains(&k.as_str())) {
+        return Err(Error::field(
+            "muted",
+            format!("'{bad}' is not a notification kind; kinds are {}", crate::notify::KINDS.join(", ")),
+        ));
+    }
+    let key = crate::notify::preferences_key(&ctx.actor.user_id);
+    let before = ctx.tx.setting(&key)?.map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or(Value::Null);
+    let after = serde_json::to_value(&p)?;
+    if before == after {
+        return Ok(());
+    }
+    ctx.tx.put_setting(&key, &after.to_string(), ctx.now, &ctx.actor.user_id)?;
+    ctx.emit("notification_preferences_set", None, None, before, after)
 }
 
 /// The actor as the workspace knows them: the user must exist, and their roles are the
@@ -456,6 +481,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         EscalateTask { task_id, reason } => escalation::escalate_by_hand(ctx, task_id, reason),
         OpenTaskOnScreen { task_id } => escalation::open_on_screen(ctx, task_id),
         CloseTaskOnScreen { task_id } => escalation::close_on_screen(ctx, task_id),
+        SetNotificationPreferences { preferences } => set_notification_preferences(ctx, preferences),
         ChangeTaskOla { task_ids, ola } => sla::change_ola(ctx, task_ids, ola),
         GrantReferenceBlock { prefix, first, last } => references::grant(ctx, &prefix, first, last),
     }
