@@ -1,0 +1,81 @@
+//! What one person's desk reads: their routing state, offers and work, and the desktop
+//! notifications meant for them.
+
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::model::*;
+
+impl Engine {
+    /// What routing shows one agent: state, offers, work in hand.
+    pub fn agent_desk(&self, user_id: &str) -> Result<AgentDesk> {
+        self.read(|db| {
+            let mut offers = vec![];
+            let mut work = vec![];
+            for task in db.tasks_of_agent(user_id)? {
+                let case = db.case(task.case_id)?.ok_or_else(|| Error::not_found("case", task.case_id))?;
+                let item = DeskTask { case_reference: case.reference, case_subject: case.subject, task };
+                if item.task.state == TaskState::Offered {
+                    offers.push(item);
+                } else {
+                    work.push(item);
+                }
+            }
+            Ok(AgentDesk { agent: db.agent(user_id)?, offers, work, now: self.clock.now() })
+        })
+    }
+
+    /// Desktop notifications for `user` not shown yet, oldest first, and the outbox id
+    /// to acknowledge once they are shown (none when nothing new was read). A desk that
+    /// starts fresh begins at the present.
+    pub fn desktop_notifications(&self, user: &str) -> Result<(Vec<crate::notify::DesktopNotification>, Option<i64>)> {
+        let consumer = format!("desktop:{user}");
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        let cursor = match db.outbox_cursor(&consumer)? {
+            Some(c) => c,
+            None => {
+                let now = db.outbox_head()?;
+                db.write(|tx| tx.set_outbox_cursor(&consumer, now))?;
+                now
+            }
+        };
+        let mut out = vec![];
+        let mut last = cursor;
+        let queues = db.agent(user)?.map(|a| a.profile.queues).unwrap_or_default();
+        let prefs: crate::notify::NotificationPreferences = db
+            .setting(&crate::notify::preferences_key(user))?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()?
+            .unwrap_or_default();
+        for (id, event) in db.outbox_after("notify", cursor, 200)? {
+            last = id;
+            let task = match event.task_id {
+                Some(t) => db.task(t)?,
+                None => None,
+            };
+            let reference = match event.case_id {
+                Some(c) => db.case(c)?.map(|c| c.reference).unwrap_or_default(),
+                None => String::new(),
+            };
+            let audience = crate::notify::Audience {
+                user,
+                user_queues: &queues,
+                reference: &reference,
+                task_name: task.as_ref().map(|t| t.name.as_str()).unwrap_or_default(),
+                task_assignee: task.as_ref().and_then(|t| t.assignee.as_deref()),
+            };
+            if prefs.do_not_disturb || prefs.muted.contains(&event.kind) {
+                continue;
+            }
+            if let Some((title, body)) = crate::notify::for_user(&event, &audience) {
+                out.push(crate::notify::DesktopNotification { outbox_id: id, kind: event.kind.clone(), title, body });
+            }
+        }
+        Ok((out, (last > cursor).then_some(last)))
+    }
+
+    /// Records that `user`'s desk has shown everything up to outbox id `up_to`.
+    pub fn acknowledge_notifications(&self, user: &str, up_to: i64) -> Result<()> {
+        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        db.write(|tx| tx.set_outbox_cursor(&format!("desktop:{user}"), up_to))
+    }
+}
