@@ -95,7 +95,9 @@ impl TaskState {
             (Assigned, InProgress | Queued | Assigned) => true,
             (InProgress, Waiting | Queued | Assigned) => true,
             (Waiting, InProgress) => true,
-            (Assigned | InProgress | Waiting, Completed | Escalated) => true,
+            (Assigned | InProgress | Waiting, Completed) => true,
+            // Late work escalates whether or not anyone has picked it up.
+            (Queued | Offered | Assigned | InProgress | Waiting, Escalated) => true,
             (from, Cancelled) => from.is_open(),
             _ => false,
         }

@@ -410,3 +410,52 @@ fn a_supervisor_parks_work_in_an_agents_personal_workbin() {
         .unwrap_err();
     assert_eq!(e.to_string(), "to.queue: queue 'personal:ghost' is not defined");
 }
+
+#[test]
+fn bad_configuration_is_refused_and_changes_nothing() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    let snap = w.snapshot();
+    let ring =
+        |after_seconds| casedesk_core::routing::Ring { after_seconds, relax_proficiency: 1, drop_skills: vec![] };
+    let bad_rings = QueueConfig { rings: vec![ring(300), ring(60)], ..QueueConfig::pull("Employees_group_A") };
+    let no_alert = QueueConfig { alert_timeout_seconds: 0, ..QueueConfig::pull("Employees_group_A") };
+    let unknown_skill = QueueConfig {
+        rings: vec![casedesk_core::routing::Ring {
+            after_seconds: 60,
+            relax_proficiency: 0,
+            drop_skills: vec!["juggling".into()],
+        }],
+        ..QueueConfig::pull("Employees_group_A")
+    };
+    let mut bad_calendar = casedesk_core::calendar::CalendarDef::demo_office();
+    bad_calendar.time_zone = "Europe/Atlantis".into();
+    let cases: Vec<(Command, casedesk_core::Actor, &str)> = vec![
+        (Command::DefineQueue { queue: bad_rings }, admin(), "rings: rings must be listed with growing after_seconds"),
+        (Command::DefineQueue { queue: no_alert }, admin(), "alert_timeout_seconds: must be at least 1 second"),
+        (Command::DefineQueue { queue: unknown_skill }, admin(), "rings.drop_skills.juggling: is not a defined skill"),
+        (Command::DefineQueue { queue: QueueConfig::pull("Finances_group_B") }, alex(), "alex may not configure"),
+        (
+            Command::DefinePresenceLabels { labels: [(Presence::Meal, vec![" ".to_string()])].into() },
+            admin(),
+            "labels.Meal: label ' ' must be 1 to 40 characters",
+        ),
+        (
+            Command::DefineSkills { skills: vec!["Fibre Optics".into()] },
+            admin(),
+            "skills[0]: 'Fibre Optics' must be lower-case",
+        ),
+        (
+            Command::DefineCalendar { calendar: bad_calendar },
+            admin(),
+            "time_zone: 'Europe/Atlantis' is not an IANA time zone",
+        ),
+        (Command::OpenTaskOnScreen { task_id: task.id }, bea(), "bea may not work this task"),
+    ];
+    for (command, actor, message) in cases {
+        let e = w.engine.execute(&actor, command.clone()).unwrap_err();
+        assert!(e.to_string().starts_with(message), "{command:?}: {e}");
+        assert_eq!(snap, w.snapshot(), "{command:?} changed something");
+    }
+}

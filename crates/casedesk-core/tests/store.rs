@@ -22,10 +22,11 @@ fn a_new_file_gets_the_latest_schema_in_wal_mode() {
 }
 
 /// Data written by each earlier schema version (a demo workspace), in `fixtures/`.
-fn fixture(version: i64) -> Option<&'static str> {
+fn fixture(version: i64) -> Option<String> {
+    let v1 = include_str!("fixtures/schema-v1-demo.sql");
     match version {
-        1 => Some(include_str!("fixtures/schema-v1-demo.sql")),
-        2 => Some(include_str!("fixtures/schema-v2-demo.sql")),
+        1 => Some(v1.to_string()),
+        2 => Some(format!("{v1}\n{}", include_str!("fixtures/schema-v2-additions.sql"))),
         _ => None,
     }
 }

@@ -38,6 +38,11 @@ impl Engine {
                 now
             }
         };
+        // Checked every second: an idle desk stops at this one indexed read.
+        let rows = db.outbox_after("notify", cursor, 200)?;
+        if rows.is_empty() {
+            return Ok((vec![], None));
+        }
         let mut out = vec![];
         let mut last = cursor;
         let queues = db.agent(user)?.map(|a| a.profile.queues).unwrap_or_default();
@@ -46,7 +51,7 @@ impl Engine {
             .map(|s| serde_json::from_str(&s))
             .transpose()?
             .unwrap_or_default();
-        for (id, event) in db.outbox_after("notify", cursor, 200)? {
+        for (id, event) in rows {
             last = id;
             let task = match event.task_id {
                 Some(t) => db.task(t)?,

@@ -31,14 +31,7 @@ pub fn escalate(ctx: &mut Ctx, mut task: Task, how: &str, reason: Option<String>
         }
         return Ok(false);
     };
-    if !task.state.can_move_to(TaskState::Escalated) && task.state != TaskState::Queued {
-        return Err(Error::InvalidTransition {
-            what: format!("task {}", task.id),
-            from: task.state.as_str().into(),
-            to: TaskState::Escalated.as_str().into(),
-            detail: String::new(),
-        });
-    }
+    super::tasks::move_state(&task, TaskState::Escalated)?;
     let before = json!({ "state": task.state, "level": task.escalation_level, "queue": task.queue });
     let from_assignee = task.assignee.clone();
     ctx.route_agents.extend(task.assignee.clone().into_iter().chain(task.offered_to.take()));
@@ -83,14 +76,7 @@ pub fn escalate_by_hand(ctx: &mut Ctx, task_id: Uuid, reason: String) -> Result<
     if reason.is_empty() {
         return Err(Error::field("reason", "an escalation needs a reason"));
     }
-    if !task.state.is_open() {
-        return Err(Error::InvalidTransition {
-            what: format!("task {task_id}"),
-            from: task.state.as_str().into(),
-            to: TaskState::Escalated.as_str().into(),
-            detail: " (it is finished)".into(),
-        });
-    }
+    super::tasks::require_open(&task, TaskState::Escalated.as_str())?;
     if !escalate(ctx, task, "manual", Some(reason))? {
         return Err(Error::Conflict("the escalation chain of this step has no further level".into()));
     }

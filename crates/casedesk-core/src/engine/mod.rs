@@ -211,12 +211,10 @@ impl Engine {
     pub fn run_due_timers(&self) -> Result<usize> {
         let mut total = 0;
         loop {
-            let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(self.clock.now(), TIMER_BATCH);
-            if due.is_empty() {
-                return Ok(total);
+            match self.run_due_timers_limited(TIMER_BATCH)? {
+                0 => return Ok(total),
+                n => total += n,
             }
-            total += due.len();
-            self.execute(&Actor::system(), Command::ServiceLevelTick { due })?;
         }
     }
 

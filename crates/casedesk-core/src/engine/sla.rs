@@ -118,14 +118,7 @@ pub fn change_ola(ctx: &mut Ctx, task_ids: Vec<Uuid>, ola: ServiceLevel) -> Resu
     }
     for id in task_ids {
         let mut task = ctx.task(id)?;
-        if !task.state.is_open() {
-            return Err(Error::InvalidTransition {
-                what: format!("task {id}"),
-                from: task.state.as_str().into(),
-                to: "a new OLA".into(),
-                detail: " (it is finished)".into(),
-            });
-        }
+        super::tasks::require_open(&task, "a new OLA")?;
         let before = json!({ "ola": task.ola, "due_at": task.ola_clock.as_ref().and_then(|c| c.due_at) });
         task.ola_clock = Some(clock(ctx, &ola, task.created_at, 0)?);
         task.ola = Some(ola.clone());

@@ -9,7 +9,21 @@ use crate::model::*;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-fn move_state(task: &Task, to: TaskState) -> Result<()> {
+/// Refuses a change to a finished task, naming what was attempted.
+pub(crate) fn require_open(task: &Task, attempted: &str) -> Result<()> {
+    if task.state.is_open() {
+        return Ok(());
+    }
+    Err(Error::InvalidTransition {
+        what: format!("task {}", task.id),
+        from: task.state.as_str().into(),
+        to: attempted.into(),
+        detail: " (it is finished)".into(),
+    })
+}
+
+/// Checks a task-state move against `TaskState::can_move_to`.
+pub(crate) fn move_state(task: &Task, to: TaskState) -> Result<()> {
     if task.state.can_move_to(to) {
         Ok(())
     } else {

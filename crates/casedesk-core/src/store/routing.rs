@@ -1,6 +1,6 @@
 //! Storage of routing state: queues, agents, their memberships and loads.
 
-use super::rows::{task_from_row, TASK_COLUMNS};
+use super::rows::{enum_str, parse_enum, task_from_row, TASK_COLUMNS};
 use super::tx::Tx;
 use crate::clock::{from_millis, to_millis};
 use crate::error::Result;
@@ -13,21 +13,15 @@ use std::collections::BTreeMap;
 const AGENT_COLUMNS: &str =
     "user_id, presence, secondary, on_queue, not_responding, routing_status, profile, last_assigned_at";
 
-fn enum_of<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.clone())).map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("unknown value '{s}'").into())
-    })
-}
-
 fn agent_from_row(r: &Row) -> rusqlite::Result<Agent> {
     let profile: String = r.get(6)?;
     Ok(Agent {
         user_id: r.get(0)?,
-        presence: enum_of(r.get(1)?)?,
+        presence: parse_enum(r.get(1)?)?,
         secondary: r.get(2)?,
         on_queue: r.get(3)?,
         not_responding: r.get(4)?,
-        routing_status: enum_of(r.get(5)?)?,
+        routing_status: parse_enum(r.get(5)?)?,
         profile: serde_json::from_str(&profile).unwrap_or_default(),
         last_assigned_at: r.get::<_, Option<i64>>(7)?.map(from_millis),
         load: BTreeMap::new(),
@@ -43,13 +37,6 @@ fn with_load(conn: &Connection, mut a: Agent) -> Result<Agent> {
     Ok(a)
 }
 
-fn str_of<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 /// Tasks offered to or held by the agent and not finished, per kind.
 pub fn agent_load(conn: &Connection, user_id: &str) -> Result<BTreeMap<TaskKind, u32>> {
     let mut st = conn.prepare_cached(
@@ -58,7 +45,7 @@ pub fn agent_load(conn: &Connection, user_id: &str) -> Result<BTreeMap<TaskKind,
             OR (offered_to = ?1 AND state = 'offered')
          GROUP BY kind",
     )?;
-    let rows = st.query_map([user_id], |r| Ok((enum_of::<TaskKind>(r.get(0)?)?, r.get::<_, u32>(1)?)))?;
+    let rows = st.query_map([user_id], |r| Ok((parse_enum::<TaskKind>(r.get(0)?)?, r.get::<_, u32>(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -153,11 +140,11 @@ impl Tx<'_> {
         )?
         .execute(params![
             a.user_id,
-            str_of(&a.presence),
+            enum_str(&a.presence),
             a.secondary,
             a.on_queue,
             a.not_responding,
-            str_of(&a.routing_status),
+            enum_str(&a.routing_status),
             serde_json::to_string(&a.profile)?,
             a.last_assigned_at.map(to_millis),
             to_millis(at)

@@ -15,10 +15,19 @@ fn opt_time(v: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
     v.map(from_millis)
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+/// A stored enum (its serde name) back into the enum.
+pub(super) fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
     serde_json::from_value(Value::String(s.clone())).map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("unknown value '{s}'").into())
     })
+}
+
+/// An enum as stored: its serde name.
+pub(super) fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
 }
 
 pub const CASE_COLUMNS: &str = "c.id, c.reference, c.case_type, c.type_version, v.name, c.status, c.status_category, c.stage, \

@@ -1,6 +1,6 @@
 //! The write side of the store: every method runs inside one open transaction.
 
-use super::rows;
+use super::rows::{self, enum_str};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::*;
@@ -29,13 +29,6 @@ impl<'c> Deref for Tx<'c> {
     type Target = rusqlite::Connection;
     fn deref(&self) -> &rusqlite::Connection {
         &self.tx
-    }
-}
-
-fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
-        _ => String::new(),
     }
 }
 

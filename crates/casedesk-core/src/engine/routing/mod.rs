@@ -57,14 +57,7 @@ fn waiting(task: &Task) -> Waiting<'_> {
 /// Gives `task` to `user_id` (accepted offer, pull, supervisor), keeping the agent's
 /// last-assigned time for fairness.
 pub fn assign_to(ctx: &mut Ctx, mut task: Task, user_id: &str, how: &str) -> Result<()> {
-    if !task.state.can_move_to(TaskState::Assigned) {
-        return Err(Error::InvalidTransition {
-            what: format!("task {}", task.id),
-            from: task.state.as_str().into(),
-            to: TaskState::Assigned.as_str().into(),
-            detail: String::new(),
-        });
-    }
+    super::tasks::move_state(&task, TaskState::Assigned)?;
     let before = json!({ "assignee": task.assignee, "state": task.state, "offered_to": task.offered_to });
     let previous = task.assignee.replace(user_id.to_string());
     task.state = TaskState::Assigned;

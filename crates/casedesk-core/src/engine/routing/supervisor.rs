@@ -1,6 +1,7 @@
 //! A supervisor moves work: reassign one, many or everything of an agent; change priority.
 
 use super::super::permissions::{require, Action};
+use super::super::tasks::require_open;
 use super::super::Ctx;
 use super::{assign_to, RouteTarget};
 use crate::error::{Error, Result};
@@ -12,14 +13,7 @@ use uuid::Uuid;
 
 fn open_task(ctx: &Ctx, id: Uuid) -> Result<Task> {
     let task = ctx.task(id)?;
-    if !task.state.is_open() {
-        return Err(Error::InvalidTransition {
-            what: format!("task {id}"),
-            from: task.state.as_str().into(),
-            to: "reassigned".into(),
-            detail: " (it is finished)".into(),
-        });
-    }
+    require_open(&task, "reassigned")?;
     Ok(task)
 }
 
