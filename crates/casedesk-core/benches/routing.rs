@@ -21,29 +21,14 @@ use casedesk_core::{Actor, Command, Engine, OpenOptions, SystemClock};
 use chrono::{Duration, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
-/// Counts live heap bytes, to report the routing state's memory.
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/heap.rs"]
+mod heap;
 
 const AGENTS: usize = 10_000;
 const TASKS: usize = 100_000;
@@ -177,9 +162,9 @@ fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
 fn in_memory() {
     let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
     let mut rng = StdRng::seed_from_u64(42);
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = heap::live();
     let mut s = build(&mut rng, now);
-    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    let bytes = heap::live() - before;
     println!(
         "\n2. memory of the routing state: {:.1} MiB ({AGENTS} agents, {TASKS} waiting tasks, {QUEUES} queue indexes)",
         bytes as f64 / (1 << 20) as f64

@@ -8,25 +8,11 @@
 
 use casedesk_core::{demo, Actor, Command, Engine, ManualClock, OpenOptions, Role};
 use chrono::{Duration, TimeZone, Utc};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/heap.rs"]
+mod heap;
 
 fn main() {
     let open: usize = std::env::var("BENCH_OPEN").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
@@ -57,11 +43,11 @@ fn main() {
     eprintln!("(set-up: {open} open cases in {:.0} s)", start.elapsed().as_secs_f64());
     drop(engine);
 
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = heap::live();
     let t = Instant::now();
     let engine = Engine::open(&dir, clock.clone(), OpenOptions::default()).unwrap();
     let reload = t.elapsed();
-    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    let bytes = heap::live() - before;
     println!("timer service with {open} open cases ({} timers: case SLAs and task OLAs)", engine.timer_queue_len());
     println!("  reload after a restart (open the engine, rebuild the queue): {:.2} s", reload.as_secs_f64());
     println!(
