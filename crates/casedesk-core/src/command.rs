@@ -189,6 +189,23 @@ pub enum Command {
     SetNotificationPreferences {
         preferences: crate::notify::NotificationPreferences,
     },
+    /// Where email and SMS reach a user (an admin, or the user themselves).
+    SetUserContact {
+        user_id: String,
+        email: Option<String>,
+        phone: Option<String>,
+    },
+    /// Adds or replaces a notification rule; its templates are checked now.
+    DefineNotificationRule {
+        rule: crate::notify::NotificationRule,
+    },
+    RemoveNotificationRule {
+        id: String,
+    },
+    /// The SMTP server, SMS gateway and webhook signing secret.
+    ConfigureNotificationChannels {
+        settings: crate::notify::ChannelSettings,
+    },
     /// A supervisor gives tasks another OLA; deadlines are recomputed.
     ChangeTaskOla {
         task_ids: Vec<Uuid>,

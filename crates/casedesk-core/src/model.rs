@@ -44,6 +44,11 @@ pub struct User {
     pub name: String,
     pub roles: Vec<Role>,
     pub teams: Vec<String>,
+    /// Where email and SMS notifications reach them.
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

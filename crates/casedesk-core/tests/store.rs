@@ -22,11 +22,11 @@ fn a_new_file_gets_the_latest_schema_in_wal_mode() {
 }
 
 /// Data written by each earlier schema version (a demo workspace), in `fixtures/`.
-fn fixture(version: i64) -> Option<String> {
-    let v1 = include_str!("fixtures/schema-v1-demo.sql");
+fn fixture(version: i64) -> Option<&'static str> {
     match version {
-        1 => Some(v1.to_string()),
-        2 => Some(format!("{v1}\n{}", include_str!("fixtures/schema-v2-additions.sql"))),
+        1 => Some(include_str!("fixtures/schema-v1-demo.sql")),
+        2 => Some(include_str!("fixtures/schema-v2-additions.sql")),
+        3 => Some(include_str!("fixtures/schema-v3-additions.sql")),
         _ => None,
     }
 }
@@ -40,9 +40,12 @@ fn migrates_from_every_earlier_version() {
         let path = dir.path().join(casedesk_core::engine::DB_FILE);
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
-            migrations::migrations().to_version(&mut conn, from as usize).unwrap();
-            if let Some(sql) = fixture(from) {
-                conn.execute_batch(&format!("BEGIN; PRAGMA defer_foreign_keys = ON; {sql} COMMIT;")).unwrap();
+            // Each version's data is written while the schema is at that version.
+            for v in 0..=from {
+                migrations::migrations().to_version(&mut conn, v as usize).unwrap();
+                if let Some(sql) = fixture(v) {
+                    conn.execute_batch(&format!("BEGIN; PRAGMA defer_foreign_keys = ON; {sql} COMMIT;")).unwrap();
+                }
             }
         }
         let engine = Engine::open(dir.path(), Arc::new(SystemClock), OpenOptions::default()).unwrap();

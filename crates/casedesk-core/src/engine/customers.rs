@@ -27,6 +27,26 @@ pub fn create_user(ctx: &mut Ctx, user: User) -> Result<()> {
     ctx.emit("user_created", None, None, Value::Null, serde_json::to_value(&user)?)
 }
 
+/// A user's email and phone, for notifications. Admins set anyone's; a user their own.
+pub fn set_user_contact(ctx: &mut Ctx, user_id: &str, email: Option<String>, phone: Option<String>) -> Result<()> {
+    if ctx.actor.user_id != user_id {
+        require(ctx.actor, Action::Configure)?;
+    }
+    let before = ctx.tx.user(user_id)?.ok_or_else(|| Error::not_found("user", user_id))?;
+    let (email, phone) = checked_contact(email, phone)?;
+    if before.email == email && before.phone == phone {
+        return Ok(());
+    }
+    ctx.tx.set_user_contact(user_id, email.as_deref(), phone.as_deref())?;
+    ctx.emit(
+        "user_contact_set",
+        None,
+        None,
+        json!({ "user_id": user_id, "email": before.email, "phone": before.phone }),
+        json!({ "user_id": user_id, "email": email, "phone": phone }),
+    )
+}
+
 /// Where the customer profile's extra fields are kept among the workspace settings.
 pub const FIELDS_KEY: &str = "customer_fields";
 

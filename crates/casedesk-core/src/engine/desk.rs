@@ -46,11 +46,7 @@ impl Engine {
         let mut out = vec![];
         let mut last = cursor;
         let queues = db.agent(user)?.map(|a| a.profile.queues).unwrap_or_default();
-        let prefs: crate::notify::NotificationPreferences = db
-            .setting(&crate::notify::preferences_key(user))?
-            .map(|s| serde_json::from_str(&s))
-            .transpose()?
-            .unwrap_or_default();
+        let prefs = preferences(&db, user)?;
         for (id, event) in rows {
             last = id;
             let task = match event.task_id {
@@ -83,4 +79,13 @@ impl Engine {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
         db.write(|tx| tx.set_outbox_cursor(&format!("desktop:{user}"), up_to))
     }
+}
+
+/// What `user` chose to hear on their desk.
+pub(super) fn preferences(db: &crate::store::Db, user: &str) -> Result<crate::notify::NotificationPreferences> {
+    Ok(db
+        .setting(&crate::notify::preferences_key(user))?
+        .map(|s| serde_json::from_str(&s))
+        .transpose()?
+        .unwrap_or_default())
 }

@@ -7,6 +7,7 @@ mod casetypes;
 mod customers;
 mod desk;
 mod escalation;
+mod notifications;
 pub mod permissions;
 mod plan;
 mod references;
@@ -185,6 +186,8 @@ impl Engine {
             };
             dispatch(&mut ctx, command)?;
             routing::settle(&mut ctx)?;
+            // Last, so the rules see the state the whole command left.
+            notifications::enqueue(&mut ctx)?;
             let executed = Executed {
                 events: ctx.events,
                 created_id: ctx.created_id,
@@ -314,10 +317,11 @@ impl Engine {
 }
 
 fn set_notification_preferences(ctx: &mut Ctx, p: crate::notify::NotificationPreferences) -> Result<()> {
-    if let Some(bad) = p.muted.iter().find(|k| !crate::notify::KINDS.contains(&k.as_str())) {
+    let kinds = crate::notify::mutable_kinds();
+    if let Some(bad) = p.muted.iter().find(|k| !kinds.contains(&k.as_str())) {
         return Err(Error::field(
             "muted",
-            format!("'{bad}' is not a notification kind; kinds are {}", crate::notify::KINDS.join(", ")),
+            format!("'{bad}' is not a notification kind; kinds are {}", kinds.join(", ")),
         ));
     }
     let key = crate::notify::preferences_key(&ctx.actor.user_id);
@@ -350,7 +354,13 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
     use Command::*;
     match command {
         PublishCaseType { file_name, source } => casetypes::publish(ctx, &file_name, &source),
-        CreateUser { id, name, roles, teams } => customers::create_user(ctx, User { id, name, roles, teams }),
+        CreateUser { id, name, roles, teams } => {
+            customers::create_user(ctx, User { id, name, roles, teams, email: None, phone: None })
+        }
+        SetUserContact { user_id, email, phone } => customers::set_user_contact(ctx, &user_id, email, phone),
+        DefineNotificationRule { rule } => notifications::define_rule(ctx, rule),
+        RemoveNotificationRule { id } => notifications::remove_rule(ctx, &id),
+        ConfigureNotificationChannels { settings } => notifications::configure_channels(ctx, settings),
         DefineCustomerFields { fields } => customers::define_fields(ctx, fields),
         CreateCustomer { name, email, phone, external_id, extra } => {
             customers::create(ctx, name, email, phone, external_id, extra)

@@ -254,7 +254,43 @@ CREATE TABLE breaches (
 ) WITHOUT ROWID;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Notifications beyond the desk: admin rules, and one delivery row per rule, event and
+/// recipient, written with the event (the unique key makes a second one impossible).
+const V4: &str = r#"
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE users ADD COLUMN phone TEXT;  -- '+' and digits only
+
+CREATE TABLE notification_rules (
+    id         TEXT PRIMARY KEY,
+    case_type  TEXT,              -- NULL: every case type
+    event      TEXT    NOT NULL,  -- NotifyEvent
+    rule       TEXT    NOT NULL,  -- NotificationRule as JSON
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX notification_rules_event ON notification_rules(event);
+
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    event_seq       INTEGER NOT NULL REFERENCES events(seq),
+    rule_id         TEXT    NOT NULL,
+    channel         TEXT    NOT NULL,  -- desktop, email, sms, webhook
+    recipient       TEXT    NOT NULL,  -- a user id, an address, a number or a URL
+    subject         TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    status          TEXT    NOT NULL,  -- pending, sending, sent, dead, suppressed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    UNIQUE (event_seq, rule_id, recipient)
+);
+-- What the delivery worker picks up next, without scanning what is done.
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX deliveries_desktop ON deliveries(recipient, id) WHERE channel = 'desktop' AND status = 'pending';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -5,6 +5,7 @@
 pub mod checkpoint;
 mod db;
 pub mod migrations;
+pub mod notifications;
 pub mod routing;
 mod rows;
 mod tx;

@@ -156,7 +156,8 @@ pub fn search_customers(conn: &Connection, query: &str, limit: u32) -> Result<Ve
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn user_from_row(r: &Row) -> rusqlite::Result<User> {
+/// Reads `id, name, roles, teams, email, phone`.
+pub fn user_from_row(r: &Row) -> rusqlite::Result<User> {
     let roles: String = r.get(2)?;
     let teams: String = r.get(3)?;
     Ok(User {
@@ -164,18 +165,20 @@ fn user_from_row(r: &Row) -> rusqlite::Result<User> {
         name: r.get(1)?,
         roles: serde_json::from_str(&roles).unwrap_or_default(),
         teams: serde_json::from_str(&teams).unwrap_or_default(),
+        email: r.get(4)?,
+        phone: r.get(5)?,
     })
 }
 
 pub fn user_by_id(conn: &Connection, id: &str) -> Result<Option<User>> {
     Ok(conn
-        .prepare_cached("SELECT id, name, roles, teams FROM users WHERE id = ?1")?
+        .prepare_cached("SELECT id, name, roles, teams, email, phone FROM users WHERE id = ?1")?
         .query_row([id], user_from_row)
         .optional()?)
 }
 
 pub fn users(conn: &Connection) -> Result<Vec<User>> {
-    let mut st = conn.prepare_cached("SELECT id, name, roles, teams FROM users ORDER BY name")?;
+    let mut st = conn.prepare_cached("SELECT id, name, roles, teams, email, phone FROM users ORDER BY name")?;
     let rows = st.query_map([], user_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -50,6 +50,15 @@ impl<'c> Tx<'c> {
             .optional()?)
     }
 
+    /// Every case type with its latest version.
+    pub fn published_case_types(&self) -> Result<Vec<(String, u32)>> {
+        let mut st = self.prepare_cached(
+            "SELECT case_type, max(version) FROM case_type_versions GROUP BY case_type ORDER BY case_type",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn case_type_definition(&self, case_type: &str, version: u32) -> Result<Option<String>> {
         Ok(self
             .prepare_cached("SELECT definition FROM case_type_versions WHERE case_type = ?1 AND version = ?2")?

@@ -1,5 +1,5 @@
-//! Desktop notifications: which events tell which person something, and in what words.
-//! Delivery is the shell's (through a [`Notifier`]); the rules are here, once.
+//! The built-in desktop notifications: which events tell which person something, and in
+//! what words. Delivery is the shell's (through a [`Notifier`]); the rules are here, once.
 
 use crate::model::Event;
 use serde::{Deserialize, Serialize};
@@ -25,8 +25,18 @@ pub struct NotificationPreferences {
     pub do_not_disturb: bool,
 }
 
-/// The event kinds a desktop notification can come from.
+/// The event kinds the built-in desktop notifications come from.
 pub const KINDS: &[&str] = &["task_offered", "task_assigned", "task_escalated", "task_at_risk", "task_breached"];
+
+/// Every event kind a desktop notification can come from (built-in or by a rule): what
+/// a person may mute.
+pub fn mutable_kinds() -> Vec<&'static str> {
+    let mut kinds: Vec<&str> = KINDS.to_vec();
+    for event in super::NotifyEvent::ALL {
+        kinds.extend(event.event_kinds().iter().filter(|k| !KINDS.contains(k)));
+    }
+    kinds
+}
 
 pub fn preferences_key(user: &str) -> String {
     format!("notification_preferences:{user}")
@@ -77,9 +87,20 @@ pub fn for_user(event: &Event, a: &Audience) -> Option<(String, String)> {
     }
 }
 
-/// Shows `user` what is new for them and records it as shown. A notification the
-/// notifier fails to show is kept, with everything after it, for the next round.
+/// Shows `user` what is new for them (the built-in alerts, then what rules wrote for
+/// them) and records it as shown. A notification the notifier fails to show is kept,
+/// with everything after it, for the next round.
 pub fn deliver(engine: &crate::Engine, user: &str, notifier: &dyn Notifier) -> crate::Result<usize> {
+    let mut shown = deliver_built_in(engine, user, notifier)?;
+    for (delivery, n) in engine.desktop_deliveries(user)? {
+        notifier.show(&n).map_err(|e| crate::Error::Io(format!("desktop notification failed: {e}")))?;
+        engine.desktop_delivery_shown(delivery.id)?;
+        shown += 1;
+    }
+    Ok(shown)
+}
+
+fn deliver_built_in(engine: &crate::Engine, user: &str, notifier: &dyn Notifier) -> crate::Result<usize> {
     let (batch, scanned_to) = engine.desktop_notifications(user)?;
     // Nothing new read: nothing to write either.
     let Some(scanned_to) = scanned_to else { return Ok(0) };

@@ -1,0 +1,238 @@
+//! Storage of notification rules and the deliveries they write (the outbox of email,
+//! SMS, webhook and rule-made desktop notifications).
+
+use super::rows::user_from_row;
+use super::tx::Tx;
+use crate::clock::{from_millis, to_millis};
+use crate::error::Result;
+use crate::model::User;
+use crate::notify::{Channel, Delivery, NotificationRule, NotifyEvent};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A delivery as the log shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct DeliveryLogEntry {
+    pub delivery: Delivery,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// A delivery the rules decided on, before it has an id.
+pub struct NewDelivery<'a> {
+    pub event_seq: i64,
+    pub rule_id: &'a str,
+    pub channel: Channel,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// Set when the delivery can never go out (no address, a template that no longer
+    /// fits): it is written as a dead letter with this reason.
+    pub dead_reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+const DELIVERY_COLUMNS: &str = "id, event_seq, rule_id, channel, recipient, subject, body, attempts";
+
+fn delivery_from_row(r: &Row) -> rusqlite::Result<Delivery> {
+    let channel: String = r.get(3)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        event_seq: r.get(1)?,
+        rule_id: r.get(2)?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, channel.into()))?,
+        recipient: r.get(4)?,
+        subject: r.get(5)?,
+        body: r.get(6)?,
+        attempts: r.get(7)?,
+    })
+}
+
+fn rule_from_json(json: String) -> rusqlite::Result<NotificationRule> {
+    serde_json::from_str(&json)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+pub fn notification_rules(conn: &Connection) -> Result<Vec<NotificationRule>> {
+    let mut st = conn.prepare_cached("SELECT rule FROM notification_rules ORDER BY id")?;
+    let rows = st.query_map([], |r| rule_from_json(r.get(0)?))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Rule-made desktop notifications waiting for `user`, oldest first, with the event
+/// kind each came from.
+pub fn pending_desktop(conn: &Connection, user: &str, limit: u32) -> Result<Vec<(Delivery, String)>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS}, (SELECT kind FROM events WHERE seq = d.event_seq) FROM deliveries d
+         WHERE channel = 'desktop' AND recipient = ?1 AND status = 'pending' ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![user, limit], |r| Ok((delivery_from_row(r)?, r.get(8)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The newest deliveries first, optionally of one status.
+pub fn delivery_log(conn: &Connection, status: Option<&str>, limit: u32) -> Result<Vec<DeliveryLogEntry>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS}, status, last_error, created_at, sent_at, next_attempt_at FROM deliveries
+         WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![status, limit], |r| {
+        Ok(DeliveryLogEntry {
+            delivery: delivery_from_row(r)?,
+            status: r.get(8)?,
+            last_error: r.get(9)?,
+            created_at: from_millis(r.get(10)?),
+            sent_at: r.get::<_, Option<i64>>(11)?.map(from_millis),
+            next_attempt_at: from_millis(r.get(12)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the next email, SMS or webhook delivery is due, if any waits.
+pub fn next_delivery_due(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = conn
+        .prepare_cached(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'sending') AND channel != 'desktop'",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(at.map(from_millis))
+}
+
+impl Tx<'_> {
+    pub fn put_notification_rule(&self, rule: &NotificationRule, at: DateTime<Utc>) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO notification_rules (id, case_type, event, rule, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET case_type = ?2, event = ?3, rule = ?4, updated_at = ?5",
+        )?
+        .execute(params![
+            rule.id,
+            rule.case_type,
+            rule.event.as_str(),
+            serde_json::to_string(rule)?,
+            to_millis(at)
+        ])?;
+        Ok(())
+    }
+
+    pub fn notification_rule(&self, id: &str) -> Result<Option<NotificationRule>> {
+        Ok(self
+            .prepare_cached("SELECT rule FROM notification_rules WHERE id = ?1")?
+            .query_row([id], |r| rule_from_json(r.get(0)?))
+            .optional()?)
+    }
+
+    pub fn delete_notification_rule(&self, id: &str) -> Result<bool> {
+        Ok(self.prepare_cached("DELETE FROM notification_rules WHERE id = ?1")?.execute([id])? > 0)
+    }
+
+    /// The rules for `event` on cases of `case_type` (its own and those for every type).
+    pub fn notification_rules_for(&self, event: NotifyEvent, case_type: &str) -> Result<Vec<NotificationRule>> {
+        let mut st = self.prepare_cached(
+            "SELECT rule FROM notification_rules WHERE event = ?1 AND (case_type IS NULL OR case_type = ?2) ORDER BY id",
+        )?;
+        let rows = st.query_map(params![event.as_str(), case_type], |r| rule_from_json(r.get(0)?))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The agents who work `queue`.
+    pub fn queue_members(&self, queue: &str) -> Result<Vec<String>> {
+        let mut st = self.prepare_cached("SELECT user_id FROM agent_queues WHERE queue = ?1 ORDER BY user_id")?;
+        let rows = st.query_map([queue], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The supervisors whose teams include `team`.
+    pub fn supervisors_of(&self, team: &str) -> Result<Vec<User>> {
+        let mut st = self.prepare_cached(
+            "SELECT id, name, roles, teams, email, phone FROM users
+             WHERE EXISTS (SELECT 1 FROM json_each(roles) WHERE value = 'supervisor')
+               AND EXISTS (SELECT 1 FROM json_each(teams) WHERE value = ?1)
+             ORDER BY id",
+        )?;
+        let rows = st.query_map([team], user_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn set_user_contact(&self, user: &str, email: Option<&str>, phone: Option<&str>) -> Result<()> {
+        self.prepare_cached("UPDATE users SET email = ?2, phone = ?3 WHERE id = ?1")?
+            .execute(params![user, email, phone])?;
+        Ok(())
+    }
+
+    /// Writes a delivery unless this rule already wrote one for this event and
+    /// recipient; true if written.
+    pub fn insert_delivery(&self, d: &NewDelivery) -> Result<bool> {
+        let status = if d.dead_reason.is_some() { "dead" } else { "pending" };
+        let n = self
+            .prepare_cached(
+                "INSERT OR IGNORE INTO deliveries
+                   (event_seq, rule_id, channel, recipient, subject, body, status, next_attempt_at, last_error, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)",
+            )?
+            .execute(params![
+                d.event_seq,
+                d.rule_id,
+                d.channel.as_str(),
+                d.recipient,
+                d.subject,
+                d.body,
+                status,
+                to_millis(d.at),
+                d.dead_reason
+            ])?;
+        Ok(n > 0)
+    }
+
+    /// Takes up to `limit` due email, SMS and webhook deliveries for sending, until
+    /// `claimed_until`; one a dead worker left claimed is due again once that passes.
+    pub fn claim_due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        claimed_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let due: Vec<Delivery> = {
+            let mut st = self.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                 WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?1 AND channel != 'desktop'
+                 ORDER BY next_attempt_at, id LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![to_millis(now), limit], delivery_from_row)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for d in &due {
+            self.prepare_cached("UPDATE deliveries SET status = 'sending', next_attempt_at = ?2 WHERE id = ?1")?
+                .execute(params![d.id, to_millis(claimed_until)])?;
+        }
+        Ok(due)
+    }
+
+    /// Records a delivery's outcome: `status` is sent, pending (to retry at `next`), dead
+    /// or suppressed. Only a delivery still claimed (or pending, for the desk) changes.
+    pub fn finish_delivery(
+        &self,
+        id: i64,
+        status: &str,
+        attempts: u32,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<bool> {
+        let sent_at = (status == "sent").then(|| to_millis(now));
+        let n = self
+            .prepare_cached(
+                "UPDATE deliveries SET status = ?2, attempts = ?3, last_error = ?4, sent_at = ?5, next_attempt_at = ?6
+                 WHERE id = ?1 AND status IN ('sending', 'pending')",
+            )?
+            .execute(params![id, status, attempts, error, sent_at, to_millis(next)])?;
+        Ok(n > 0)
+    }
+}
