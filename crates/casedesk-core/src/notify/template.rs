@@ -64,20 +64,21 @@ pub fn check(field: &str, source: &str, scope: &FieldScope) -> Result<()> {
     let used: BTreeSet<String> = template.undeclared_variables(true).into_iter().collect();
     for path in used {
         let parts: Vec<&str> = path.split('.').collect();
-        let known: &[&str] =
-            match parts[0] {
-                "case" => CASE_VARIABLES,
-                "task" => TASK_VARIABLES,
-                "customer" => CUSTOMER_VARIABLES,
-                "event" => EVENT_VARIABLES,
-                "fields" => &[],
-                _ => return Err(Error::field(
+        let known: &[&str] = match parts[0] {
+            "case" => CASE_VARIABLES,
+            "task" => TASK_VARIABLES,
+            "customer" => CUSTOMER_VARIABLES,
+            "event" => EVENT_VARIABLES,
+            "fields" => &[],
+            _ => {
+                return Err(Error::field(
                     field,
                     format!(
                         "unknown variable '{path}'; variables start with case., task., customer., event. or fields."
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let Some(name) = parts.get(1) else {
             return Err(Error::field(
                 field,
