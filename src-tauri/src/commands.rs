@@ -2,6 +2,7 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
+use casedesk_core::engine::NotificationCentre;
 use casedesk_core::model::{AgentDesk, CaseDetail, CaseSummary, WorkspaceInfo};
 use casedesk_core::{Command, ErrorPayload, Executed};
 use tauri::State;
@@ -39,4 +40,10 @@ pub fn execute(state: State<DeskState>, command: Command) -> Reply<Executed> {
 pub fn agent_desk(state: State<DeskState>) -> Reply<AgentDesk> {
     let desk = state.desk()?;
     desk.engine.agent_desk(&desk.actor.user_id).map_err(|e| e.payload())
+}
+
+#[tauri::command(async)]
+pub fn notification_centre(state: State<DeskState>) -> Reply<NotificationCentre> {
+    let desk = state.desk()?;
+    desk.engine.notification_centre(&desk.actor).map_err(|e| e.payload())
 }

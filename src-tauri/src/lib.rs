@@ -15,6 +15,7 @@ pub fn run() {
             }
             tauri::Manager::manage(app, state);
             timers::run_in_background(app.handle().clone());
+            timers::deliver_in_background(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -24,6 +25,7 @@ pub fn run() {
             commands::get_case,
             commands::execute,
             commands::agent_desk,
+            commands::notification_centre,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

@@ -31,3 +31,27 @@ pub fn run_in_background(app: tauri::AppHandle) {
         }
     });
 }
+
+/// Sends the email, SMS and webhook deliveries the notification rules wrote, on a thread
+/// of its own so a slow mail server never holds up the timers. Standalone, this desk is
+/// the sender.
+pub fn deliver_in_background(app: tauri::AppHandle) {
+    std::thread::spawn(move || {
+        let senders = match casedesk_delivery::Senders::new() {
+            Ok(s) => s,
+            Err(e) => return eprintln!("casedesk: notifications cannot be sent: {e}"),
+        };
+        loop {
+            std::thread::sleep(Duration::from_secs(5));
+            let state = app.state::<DeskState>();
+            let Ok(desk) = state.desk() else { return };
+            let now = desk.engine.clock().now();
+            // An indexed read decides; nothing due means nothing written.
+            if desk.engine.next_delivery_due().ok().flatten().is_some_and(|t| t <= now) {
+                if let Err(e) = desk.engine.deliver_due(&senders, 50) {
+                    eprintln!("casedesk: delivering notifications failed: {e}");
+                }
+            }
+        }
+    });
+}

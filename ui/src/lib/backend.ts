@@ -7,6 +7,7 @@ import type { CaseTypeDef } from "../bindings/CaseTypeDef";
 import type { Command } from "../bindings/Command";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { Executed } from "../bindings/Executed";
+import type { NotificationCentre } from "../bindings/NotificationCentre";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 
 /** An engine error as it crosses IPC: a stable code and a message naming field and rule. */
@@ -36,4 +37,5 @@ export const backend = {
   caseDetail: (id: string) => call<CaseDetail>("get_case", { id }),
   execute: (command: Command) => call<Executed>("execute", { command }),
   agentDesk: () => call<AgentDesk>("agent_desk"),
+  notificationCentre: () => call<NotificationCentre>("notification_centre"),
 };

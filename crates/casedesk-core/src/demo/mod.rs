@@ -1,6 +1,8 @@
 //! The demo workspace: the shipped case types, a small team, customers and cases in
 //! several states, so a new user sees a working desk at first start.
 
+mod notifications;
+
 use crate::command::Command;
 use crate::error::Result;
 use crate::fields::FieldDef;
@@ -306,5 +308,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
             reason: Some("Plan agreed: 3 instalments".into()),
         },
     )?;
+    // After the demo cases, so seeding sends nothing.
+    notifications::configure(engine)?;
     Ok(true)
 }

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 pub use attachments::sanitise_file_name;
+pub use notifications::NotificationCentre;
 pub use routing::RouteTarget;
 pub use timers::{TimerQueue, TimerSubject};
 

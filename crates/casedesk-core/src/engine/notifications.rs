@@ -245,7 +245,34 @@ fn user_address(channel: Channel, user: &User) -> (String, Option<String>) {
     }
 }
 
+/// What the notification screen shows: one's own preferences, and for admins the rules,
+/// the channels (secrets hidden) and the latest deliveries.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct NotificationCentre {
+    pub preferences: crate::notify::NotificationPreferences,
+    /// The event kinds a person may mute.
+    pub kinds: Vec<String>,
+    pub rules: Vec<NotificationRule>,
+    pub channels: Option<ChannelSettings>,
+    pub deliveries: Vec<DeliveryLogEntry>,
+}
+
 impl Engine {
+    pub fn notification_centre(&self, actor: &crate::model::Actor) -> Result<NotificationCentre> {
+        let admin = actor.has(crate::model::Role::Admin);
+        self.read(|db| {
+            let conn = db.connection_ref();
+            Ok(NotificationCentre {
+                preferences: super::desk::preferences(db, &actor.user_id)?,
+                kinds: crate::notify::mutable_kinds().into_iter().map(String::from).collect(),
+                rules: if admin { store::notification_rules(conn)? } else { vec![] },
+                channels: if admin { Some(self.channel_settings_in(db)?.redacted()) } else { None },
+                deliveries: if admin { store::delivery_log(conn, None, 50)? } else { vec![] },
+            })
+        })
+    }
+
     /// Sends the email, SMS and webhook deliveries due now, at most `limit`, through
     /// `transport`. The database is not locked while a message is on its way.
     pub fn deliver_due(&self, transport: &dyn Transport, limit: u32) -> Result<DeliveryRound> {
