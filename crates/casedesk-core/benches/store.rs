@@ -4,7 +4,8 @@
 //!
 //! 1. Raw SQLite: one small row per committed transaction, same file settings as the
 //!    engine (WAL, synchronous=NORMAL, background checkpoints) — the reference — next to
-//!    create-case through the engine (case + first task + 2 events + an outbox row).
+//!    create-case through the engine (case + first task + 2 events + an outbox row), without
+//!    and with the demo's notification rules (one confirmation email rendered and queued).
 //! 2. Opening a case (the case, 50 tasks, 200 events, its customer) in a database of
 //!    BENCH_CASES cases: p50 / p99 over many reads.
 //! 3. Bytes on disk per case.
@@ -233,9 +234,18 @@ fn main() {
     let n = 20_000;
     let raw = raw_reference(&base, n);
     let by_hand = same_rows_by_hand(&base.join("by-hand"), n);
+    // The same rows as the hand-made SQL: no notification rules.
     let engine = fresh_engine(&base.join("rate"));
+    for rule in engine.notification_rules().unwrap() {
+        engine.execute(&Actor::system(), Command::RemoveNotificationRule { id: rule.id }).unwrap();
+    }
     let customer = add_customer(&engine);
     let create = create_rate(&engine, customer, n);
+    drop(engine);
+    // With the demo's rules: a confirmation email to the customer is rendered and queued.
+    let engine = fresh_engine(&base.join("rate-rules"));
+    let customer = add_customer(&engine);
+    let with_rules = create_rate(&engine, customer, n);
     println!("\n1. insert rate ({n} each, one transaction each)");
     println!("   raw SQLite, one row per transaction     : {raw:>9.0} rows/s   (the reference)");
     println!(
@@ -246,6 +256,11 @@ fn main() {
         "   create-case through the engine          : {create:>9.0} cases/s  ({:.0}% of raw, {:.0}% of by-hand)",
         100.0 * create / raw,
         100.0 * create / by_hand
+    );
+    println!(
+        "   the same, with the demo's email rule    : {with_rules:>9.0} cases/s  ({:.0}% of raw, {:.0}% of without)",
+        100.0 * with_rules / raw,
+        100.0 * with_rules / create
     );
     drop(engine);
     if std::env::var_os("BENCH_ONLY_INSERT").is_some() {
