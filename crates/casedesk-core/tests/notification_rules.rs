@@ -62,6 +62,22 @@ fn rule(id: &str, case_type: Option<&str>, event: NotifyEvent, channel: Channel,
     }
 }
 
+/// Email counts as configured (the scripted transport never connects anywhere).
+fn email_configured(w: &World) {
+    let settings = ChannelSettings {
+        email: Some(casedesk_core::notify::EmailSettings {
+            host: "smtp.example.com".into(),
+            port: 587,
+            security: Default::default(),
+            username: None,
+            password: None,
+            from: "service@example.com".into(),
+        }),
+        ..Default::default()
+    };
+    w.engine.execute(&admin(), Command::ConfigureNotificationChannels { settings }).unwrap();
+}
+
 fn define(w: &World, r: NotificationRule) -> casedesk_core::Result<casedesk_core::Executed> {
     w.engine.execute(&admin(), Command::DefineNotificationRule { rule: r })
 }
@@ -202,6 +218,10 @@ fn a_failed_send_is_retried_with_backoff_and_sent_once() {
     define(&w, rule("c", Some("technical"), NotifyEvent::Created, Channel::Email, &[Recipient::Customer])).unwrap();
     let maria = customer(&w, Some("maria@example.com"));
     case_for(&w, Some(maria));
+    // Nothing goes out, and no attempt is counted, while email has no settings.
+    assert_eq!(w.engine.next_delivery_due().unwrap(), None);
+    assert_eq!(w.engine.deliver_due(&Scripted::default(), 50).unwrap(), Default::default());
+    email_configured(&w);
     let smtp = Scripted::answering(vec![
         Err(SendError::Temporary("421 try later".into())),
         Err(SendError::Temporary("connection refused".into())),
@@ -240,6 +260,7 @@ fn dead_letters_keep_the_reason() {
     let maria = customer(&w, Some("maria@example.com"));
     case_for(&w, Some(maria));
     case_for(&w, Some(maria));
+    email_configured(&w);
     let refusing = Scripted::answering(vec![Err(SendError::Permanent("550 no such mailbox".into()))]);
     let always_down = Scripted::answering((0..10).map(|_| Err(SendError::Temporary("timed out".into()))).collect());
     assert_eq!(w.engine.deliver_due(&refusing, 1).unwrap().dead, 1);
@@ -360,7 +381,7 @@ fn desktop_rules_reach_the_desk_unless_muted() {
 fn a_webhook_posts_the_case_as_json_and_secrets_stay_out_of_the_event_log() {
     let w = world();
     let hook = NotificationRule {
-        webhook_url: Some("http://127.0.0.1:9/hook".into()),
+        webhook_url: Some("http://127.0.0.1:9/hook?key=chat-room-key".into()),
         recipients: vec![],
         subject: String::new(),
         body: "closed by {{ event.actor }}".into(),
@@ -372,7 +393,7 @@ fn a_webhook_posts_the_case_as_json_and_secrets_stay_out_of_the_event_log() {
     assert_eq!(w.engine.channel_settings().unwrap(), settings);
     case_for(&w, None);
     let d = &w.engine.delivery_log(None, 1).unwrap()[0].delivery;
-    assert_eq!(d.recipient, "http://127.0.0.1:9/hook");
+    assert_eq!(d.recipient, "http://127.0.0.1:9/hook?key=chat-room-key");
     let body: Value = serde_json::from_str(&d.body).unwrap();
     assert_eq!(body["event"], "created");
     assert_eq!(body["case"]["reference"], "TEC-000001");
@@ -383,5 +404,85 @@ fn a_webhook_posts_the_case_as_json_and_secrets_stay_out_of_the_event_log() {
         .read(|db| Ok(db.connection_ref().query_row("SELECT group_concat(after) FROM events", [], |r| r.get(0))?))
         .unwrap();
     assert!(!events.contains("a-very-secret-signing-key"));
+    assert!(!events.contains("chat-room-key"), "a webhook URL's key stays out of the event log");
     assert!(events.contains("notification_channels") || events.contains("********"));
+}
+
+/// A sender that stops the worker in the middle of a send.
+struct Crashing;
+
+impl Transport for Crashing {
+    fn send(&self, _: &Delivery, _: &ChannelSettings) -> Result<(), SendError> {
+        panic!("the worker stopped mid-send");
+    }
+}
+
+#[test]
+fn a_delivery_left_claimed_by_a_stopped_worker_is_taken_over_after_the_claim_and_not_forever() {
+    let w = world();
+    define(&w, rule("c", Some("technical"), NotifyEvent::Created, Channel::Email, &[Recipient::Customer])).unwrap();
+    email_configured(&w);
+    let maria = customer(&w, Some("maria@example.com"));
+    case_for(&w, Some(maria));
+    let stop = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.engine.deliver_due(&Crashing, 50)));
+    assert!(stop().is_err());
+    assert_eq!(log(&w)[0].2, "sending");
+    // Another worker leaves it alone while the claim holds, then takes it over.
+    let smtp = Scripted::default();
+    w.clock.advance(Duration::seconds(60));
+    assert_eq!(w.engine.deliver_due(&smtp, 50).unwrap(), Default::default());
+    w.clock.advance(Duration::seconds(61));
+    assert_eq!(w.engine.deliver_due(&smtp, 50).unwrap().sent, 1);
+    assert_eq!(smtp.attempts()[0].attempts, 1, "the stopped attempt counts");
+
+    // One that stops every worker runs out of attempts like any other failure.
+    case_for(&w, Some(maria));
+    for _ in 0..6 {
+        assert!(stop().is_err());
+        w.clock.advance(Duration::seconds(121));
+    }
+    assert_eq!(w.engine.deliver_due(&smtp, 50).unwrap().dead, 1);
+    assert_eq!(smtp.attempts().len(), 1);
+    let dead = &w.engine.delivery_log(Some("dead"), 1).unwrap()[0];
+    assert_eq!(dead.last_error.as_deref(), Some("gave up: the sender stopped during all 6 attempts"));
+}
+
+#[test]
+fn a_new_case_type_version_that_drops_a_field_a_rule_uses_is_published_with_a_warning() {
+    let w = world();
+    let uses_serial = NotificationRule {
+        body: "Serial {{ fields.serial_number }}".into(),
+        ..rule("serial", Some("technical"), NotifyEvent::Created, Channel::Email, &[Recipient::Customer])
+    };
+    define(&w, uses_serial).unwrap();
+    let source = casedesk_core::demo::CASE_TYPES.iter().find(|(f, _)| *f == "technical.toml").unwrap().1;
+    let start = source.find("[[fields]]\nid = \"serial_number\"").unwrap();
+    let end = start + source[start..].find("[[fields]]\nid = \"contact_phone\"").unwrap();
+    let without_serial = format!("{}{}", &source[..start], &source[end..]);
+    let published = w
+        .engine
+        .execute(&admin(), Command::PublishCaseType { file_name: "technical.toml".into(), source: without_serial })
+        .unwrap();
+    assert!(
+        published
+            .warnings
+            .iter()
+            .any(|m| m.contains("notification rule 'serial' no longer fits") && m.contains("fields.serial_number")),
+        "{:?}",
+        published.warnings
+    );
+}
+
+#[test]
+fn a_case_that_closes_reaches_the_supervisor_of_the_work_it_closed() {
+    let w = world();
+    define(&w, rule("closed", None, NotifyEvent::Closed, Channel::Desktop, &[Recipient::Supervisor])).unwrap();
+    let desk = Desk::default();
+    deliver(&w.engine, "sam", &desk).unwrap();
+    let case = case_for(&w, None);
+    let task = w.open_tasks(case).remove(0);
+    w.finish(task.id, &alex(), "fixed", json!({}), None).unwrap();
+    assert_eq!(w.case(case).status_category, casedesk_core::model::StatusCategory::Closed);
+    assert_eq!(deliver(&w.engine, "sam", &desk).unwrap(), 1);
+    assert_eq!(desk.0.lock().unwrap()[0].kind, "case_closed");
 }

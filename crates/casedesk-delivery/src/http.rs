@@ -17,7 +17,8 @@ fn outcome(what: &str, response: reqwest::Result<reqwest::blocking::Response>) -
                 Err(SendError::Permanent(message))
             }
         }
-        Err(e) => Err(SendError::Temporary(format!("{what}: {e}"))),
+        // Without the URL: it may carry a key, and the reason is kept in the delivery log.
+        Err(e) => Err(SendError::Temporary(format!("{what}: {}", e.without_url()))),
     }
 }
 

@@ -32,6 +32,9 @@ pub fn publish(ctx: &mut Ctx, file_name: &str, source: &str) -> Result<()> {
         ctx.now,
         &ctx.actor.user_id,
     )?;
+    // Rules written for the earlier version (or for every type) may name fields it lost.
+    let stale = super::notifications::rules_that_no_longer_fit(ctx, &def.id)?;
+    ctx.warnings.extend(stale);
     ctx.created_id = Some(format!("{}@{version}", def.id));
     ctx.emit(
         "case_type_published",

@@ -33,9 +33,13 @@ impl Engine {
         let cursor = match db.outbox_cursor(&consumer)? {
             Some(c) => c,
             None => {
-                let now = db.outbox_head()?;
-                db.write(|tx| tx.set_outbox_cursor(&consumer, now))?;
-                now
+                let head = db.outbox_head()?;
+                let now = self.clock.now();
+                db.write(|tx| {
+                    tx.set_outbox_cursor(&consumer, head)?;
+                    crate::store::notifications::suppress_desktop_before(tx, user, now).map(|_| ())
+                })?;
+                head
             }
         };
         // Checked every second: an idle desk stops at this one indexed read.

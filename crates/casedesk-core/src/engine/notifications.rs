@@ -7,6 +7,18 @@ use super::{Ctx, Engine};
 use crate::error::{Error, Result};
 use crate::model::{Case, Event, Task, User};
 use crate::notify::delivery::{backoff, CLAIM_SECONDS, MAX_ATTEMPTS, SETTINGS_KEY};
+
+/// Deliveries claimed at a time: few enough that their sends (each up to the senders'
+/// timeout) finish well inside the claim.
+const CLAIM_BATCH: u32 = 4;
+
+/// The channels that can send now: webhooks always, email and SMS once configured.
+fn configured(settings: &ChannelSettings) -> Vec<Channel> {
+    let mut out = vec![Channel::Webhook];
+    out.extend(settings.email.as_ref().map(|_| Channel::Email));
+    out.extend(settings.sms.as_ref().map(|_| Channel::Sms));
+    out
+}
 use crate::notify::rules::{self, Channel, NotificationRule, NotifyEvent, Recipient};
 use crate::notify::template::{self, FieldScope, Subject};
 use crate::notify::{ChannelSettings, Delivery, DeliveryRound, DesktopNotification, SendError, Transport};
@@ -43,6 +55,19 @@ fn field_scope(ctx: &Ctx, case_type: Option<&str>) -> Result<FieldScope> {
     }
 }
 
+/// Warnings for the rules on `case_type` (or on every type) whose templates no longer
+/// fit the case types as now published; their deliveries would be dead letters.
+pub fn rules_that_no_longer_fit(ctx: &Ctx, case_type: &str) -> Result<Vec<String>> {
+    let mut out = vec![];
+    for rule in NotifyEvent::ALL.iter().flat_map(|e| ctx.tx.notification_rules_for(*e, case_type).unwrap_or_default()) {
+        let scope = field_scope(ctx, rule.case_type.as_deref())?;
+        if let Err(e) = rules::check(&rule, &scope) {
+            out.push(format!("notification rule '{}' no longer fits: {e}", rule.id));
+        }
+    }
+    Ok(out)
+}
+
 pub fn define_rule(ctx: &mut Ctx, rule: NotificationRule) -> Result<()> {
     require(ctx.actor, Action::Configure)?;
     let scope = field_scope(ctx, rule.case_type.as_deref())?;
@@ -53,14 +78,15 @@ pub fn define_rule(ctx: &mut Ctx, rule: NotificationRule) -> Result<()> {
         return Ok(());
     }
     ctx.tx.put_notification_rule(&rule, ctx.now)?;
-    ctx.emit("notification_rule_defined", None, None, serde_json::to_value(before)?, serde_json::to_value(&rule)?)
+    let shown = |r: Option<&NotificationRule>| serde_json::to_value(r.map(NotificationRule::redacted));
+    ctx.emit("notification_rule_defined", None, None, shown(before.as_ref())?, shown(Some(&rule))?)
 }
 
 pub fn remove_rule(ctx: &mut Ctx, id: &str) -> Result<()> {
     require(ctx.actor, Action::Configure)?;
     let before = ctx.tx.notification_rule(id)?.ok_or_else(|| Error::not_found("notification rule", id))?;
     ctx.tx.delete_notification_rule(id)?;
-    ctx.emit("notification_rule_removed", None, None, serde_json::to_value(before)?, Value::Null)
+    ctx.emit("notification_rule_removed", None, None, serde_json::to_value(before.redacted())?, Value::Null)
 }
 
 pub fn configure_channels(ctx: &mut Ctx, settings: ChannelSettings) -> Result<()> {
@@ -184,7 +210,16 @@ fn recipients(
     // The tasks a recipient is found through: the event's task, or the case's open ones.
     let tasks: Vec<Task> = match task {
         Some(t) => vec![t.clone()],
-        None => ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.state.is_open()).collect(),
+        None => {
+            let all = ctx.tx.tasks_of_case(case.id)?;
+            let open: Vec<Task> = all.iter().filter(|t| t.state.is_open()).cloned().collect();
+            // A case that just closed has none open: those this command closed count.
+            if open.is_empty() {
+                all.into_iter().filter(|t| t.updated_at == ctx.now).collect()
+            } else {
+                open
+            }
+        }
     };
     let mut queues: BTreeSet<String> = tasks.iter().filter_map(|t| t.queue.clone()).collect();
     // An escalation also concerns the queue it went to.
@@ -274,42 +309,59 @@ impl Engine {
     }
 
     /// Sends the email, SMS and webhook deliveries due now, at most `limit`, through
-    /// `transport`. The database is not locked while a message is on its way.
+    /// `transport`. The database is not locked while a message is on its way. Deliveries
+    /// of a channel with no settings wait (they are not attempts).
     pub fn deliver_due(&self, transport: &dyn Transport, limit: u32) -> Result<DeliveryRound> {
-        let now = self.clock.now();
-        let (batch, settings) = {
-            let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-            let until = now + chrono::Duration::seconds(CLAIM_SECONDS);
-            let batch = db.write(|tx| tx.claim_due_deliveries(now, until, limit))?;
-            (batch, self.channel_settings_in(&db)?)
-        };
         let mut round = DeliveryRound::default();
-        for d in batch {
-            let outcome = transport.send(&d, &settings);
+        let mut left = limit;
+        while left > 0 {
             let now = self.clock.now();
-            let attempts = d.attempts + 1;
-            let (status, error, next) = match outcome {
-                Ok(()) => ("sent", None, now),
-                Err(SendError::Permanent(m)) => ("dead", Some(m), now),
-                Err(SendError::Temporary(m)) if attempts >= MAX_ATTEMPTS => {
-                    ("dead", Some(format!("gave up after {attempts} attempts: {m}")), now)
-                }
-                Err(SendError::Temporary(m)) => ("pending", Some(m), now + backoff(attempts)),
+            let claim = uuid::Uuid::new_v4().to_string();
+            let (batch, settings) = {
+                let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+                let settings = self.channel_settings_in(&db)?;
+                let until = now + chrono::Duration::seconds(CLAIM_SECONDS);
+                let channels = configured(&settings);
+                let batch =
+                    db.write(|tx| tx.claim_due_deliveries(&channels, now, &claim, until, left.min(CLAIM_BATCH)))?;
+                (batch, settings)
             };
-            match status {
-                "sent" => round.sent += 1,
-                "dead" => round.dead += 1,
-                _ => round.retrying += 1,
+            if batch.is_empty() {
+                break;
             }
-            let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-            db.write(|tx| tx.finish_delivery(d.id, status, attempts, error.as_deref(), now, next))?;
+            left = left.saturating_sub(batch.len() as u32);
+            for d in batch {
+                let attempts = d.attempts + 1;
+                let outcome = if d.attempts >= MAX_ATTEMPTS {
+                    Err(SendError::Permanent(format!("gave up: the sender stopped during all {} attempts", d.attempts)))
+                } else {
+                    transport.send(&d, &settings)
+                };
+                let now = self.clock.now();
+                let (status, error, next) = match outcome {
+                    Ok(()) => ("sent", None, now),
+                    Err(SendError::Permanent(m)) => ("dead", Some(m), now),
+                    Err(SendError::Temporary(m)) if attempts >= MAX_ATTEMPTS => {
+                        ("dead", Some(format!("gave up after {attempts} attempts: {m}")), now)
+                    }
+                    Err(SendError::Temporary(m)) => ("pending", Some(m), now + backoff(attempts)),
+                };
+                match status {
+                    "sent" => round.sent += 1,
+                    "dead" => round.dead += 1,
+                    _ => round.retrying += 1,
+                }
+                let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+                db.write(|tx| tx.finish_delivery(d.id, Some(&claim), status, attempts, error.as_deref(), now, next))?;
+            }
         }
         Ok(round)
     }
 
-    /// When the next email, SMS or webhook delivery is due, if any waits.
+    /// When the next email, SMS or webhook delivery is due, if any waits on a channel
+    /// that is configured.
     pub fn next_delivery_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        self.read(|db| store::next_delivery_due(db.connection_ref()))
+        self.read(|db| store::next_delivery_due(db.connection_ref(), &configured(&self.channel_settings_in(db)?)))
     }
 
     /// The newest deliveries first, optionally only those of one status (e.g. "dead").
@@ -346,7 +398,7 @@ impl Engine {
             db.write(|tx| {
                 for (d, kind) in &held {
                     let why = if prefs.do_not_disturb { "do not disturb".to_string() } else { format!("{kind} muted") };
-                    tx.finish_delivery(d.id, "suppressed", d.attempts, Some(&why), now, now)?;
+                    tx.finish_delivery(d.id, None, "suppressed", d.attempts, Some(&why), now, now)?;
                 }
                 Ok(())
             })?;
@@ -364,6 +416,6 @@ impl Engine {
     pub fn desktop_delivery_shown(&self, delivery_id: i64) -> Result<()> {
         let now = self.clock.now();
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        db.write(|tx| tx.finish_delivery(delivery_id, "sent", 1, None, now, now)).map(|_| ())
+        db.write(|tx| tx.finish_delivery(delivery_id, None, "sent", 1, None, now, now)).map(|_| ())
     }
 }

@@ -143,6 +143,14 @@ pub struct ChannelSettings {
 
 pub const SETTINGS_KEY: &str = "notification_channels";
 
+/// A URL without its query, which gateways and chat webhooks often use for keys.
+pub fn without_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?********"),
+        None => url.to_string(),
+    }
+}
+
 fn http_url(s: &str) -> bool {
     (s.starts_with("http://") || s.starts_with("https://")) && !s.contains(char::is_whitespace) && s.len() > 8
 }
@@ -184,6 +192,9 @@ impl ChannelSettings {
     /// The settings as the event log keeps them: secrets replaced.
     pub fn redacted(&self) -> ChannelSettings {
         let mut out = self.clone();
+        if let Some(s) = &mut out.sms {
+            s.url = without_query(&s.url);
+        }
         if let Some(e) = &mut out.email {
             e.password = e.password.as_ref().map(|_| "********".into());
         }

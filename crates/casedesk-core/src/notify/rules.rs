@@ -141,6 +141,15 @@ pub struct NotificationRule {
     pub enabled: bool,
 }
 
+impl NotificationRule {
+    /// The rule as the event log keeps it: a webhook URL's query (often a key) hidden.
+    pub fn redacted(&self) -> NotificationRule {
+        let mut out = self.clone();
+        out.webhook_url = out.webhook_url.as_deref().map(super::delivery::without_query);
+        out
+    }
+}
+
 fn enabled() -> bool {
     true
 }

@@ -102,7 +102,33 @@ pub fn check(field: &str, source: &str, scope: &FieldScope) -> Result<()> {
             return Err(Error::field(field, format!("unknown variable '{path}'; {choices}")));
         }
     }
+    // Filters, tests and functions are looked up when a template renders: a trial render
+    // over blank values finds a misspelt one now.
+    if let Err(e) = template.render(sample(scope)) {
+        use minijinja::ErrorKind::*;
+        if matches!(e.kind(), UnknownFilter | UnknownTest | UnknownFunction | UnknownMethod) {
+            return Err(syntax(field, &e));
+        }
+    }
     Ok(())
+}
+
+/// Blank values in the shape of [`variables`].
+fn sample(scope: &FieldScope) -> Value {
+    let blank = |names: &[&str]| -> Map<String, Value> { names.iter().map(|n| (n.to_string(), json!(""))).collect() };
+    let mut case = blank(CASE_VARIABLES);
+    case.insert("sla".into(), json!(0));
+    case.insert("priority".into(), json!(3));
+    let mut task = blank(TASK_VARIABLES);
+    task.insert("escalation_level".into(), json!(0));
+    let fields: Map<String, Value> = scope.ids.iter().map(|f| (f.clone(), json!(""))).collect();
+    json!({
+        "case": case,
+        "task": task,
+        "customer": blank(CUSTOMER_VARIABLES),
+        "event": blank(EVENT_VARIABLES),
+        "fields": fields,
+    })
 }
 
 /// Renders a checked template. An error here means the case no longer fits the rule
@@ -213,6 +239,12 @@ mod tests {
         )
         .unwrap();
         check("body", "{% for x in [1, 2] %}{{ x }}{% endfor %}{{ case.status | upper }}", &scope()).unwrap();
+    }
+
+    #[test]
+    fn a_misspelt_filter_is_refused_when_saved() {
+        let e = check("body", "{{ case.status | uppr }}", &scope()).unwrap_err().to_string();
+        assert!(e.contains("body") && e.contains("uppr"), "{e}");
     }
 
     #[test]

@@ -280,13 +280,14 @@ CREATE TABLE deliveries (
     status          TEXT    NOT NULL,  -- pending, sending, sent, dead, suppressed
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
+    claim           TEXT,              -- the worker round sending it, while 'sending'
     last_error      TEXT,
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER,
     UNIQUE (event_seq, rule_id, recipient)
 );
 -- What the delivery worker picks up next, without scanning what is done.
-CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status IN ('pending', 'sending') AND channel != 'desktop';
 CREATE INDEX deliveries_desktop ON deliveries(recipient, id) WHERE channel = 'desktop' AND status = 'pending';
 "#;
 

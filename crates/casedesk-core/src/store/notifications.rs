@@ -96,14 +96,27 @@ pub fn delivery_log(conn: &Connection, status: Option<&str>, limit: u32) -> Resu
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// When the next email, SMS or webhook delivery is due, if any waits.
-pub fn next_delivery_due(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+/// When the next delivery of `channels` is due, if any waits.
+pub fn next_delivery_due(conn: &Connection, channels: &[Channel]) -> Result<Option<DateTime<Utc>>> {
+    let wanted: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     let at: Option<i64> = conn
         .prepare_cached(
-            "SELECT min(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'sending') AND channel != 'desktop'",
+            "SELECT min(next_attempt_at) FROM deliveries
+             WHERE status IN ('pending', 'sending') AND channel != 'desktop' AND channel IN (SELECT value FROM json_each(?1))",
         )?
-        .query_row([], |r| r.get(0))?;
+        .query_row([serde_json::to_string(&wanted)?], |r| r.get(0))?;
     Ok(at.map(from_millis))
+}
+
+/// Rule-made desktop notifications for `user` from before `before` (the desk was
+/// closed): not news any more, as with the built-in alerts.
+pub fn suppress_desktop_before(tx: &Tx, user: &str, before: DateTime<Utc>) -> Result<usize> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE deliveries SET status = 'suppressed', last_error = 'arrived while the desk was closed'
+             WHERE channel = 'desktop' AND recipient = ?1 AND status = 'pending' AND created_at < ?2",
+        )?
+        .execute(params![user, to_millis(before)])?)
 }
 
 impl Tx<'_> {
@@ -191,35 +204,48 @@ impl Tx<'_> {
         Ok(n > 0)
     }
 
-    /// Takes up to `limit` due email, SMS and webhook deliveries for sending, until
+    /// Takes up to `limit` due deliveries of `channels` for sending, under `claim`, until
     /// `claimed_until`; one a dead worker left claimed is due again once that passes.
+    /// Claiming counts the attempt, so a delivery that stops its worker every time runs
+    /// out of attempts too.
     pub fn claim_due_deliveries(
         &self,
+        channels: &[Channel],
         now: DateTime<Utc>,
+        claim: &str,
         claimed_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
+        let wanted: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         let due: Vec<Delivery> = {
             let mut st = self.prepare_cached(&format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries
                  WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?1 AND channel != 'desktop'
-                 ORDER BY next_attempt_at, id LIMIT ?2"
+                   AND channel IN (SELECT value FROM json_each(?2))
+                 ORDER BY next_attempt_at, id LIMIT ?3"
             ))?;
-            let rows = st.query_map(params![to_millis(now), limit], delivery_from_row)?;
+            let rows =
+                st.query_map(params![to_millis(now), serde_json::to_string(&wanted)?, limit], delivery_from_row)?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         for d in &due {
-            self.prepare_cached("UPDATE deliveries SET status = 'sending', next_attempt_at = ?2 WHERE id = ?1")?
-                .execute(params![d.id, to_millis(claimed_until)])?;
+            self.prepare_cached(
+                "UPDATE deliveries SET status = 'sending', claim = ?2, attempts = attempts + 1, next_attempt_at = ?3
+                 WHERE id = ?1",
+            )?
+            .execute(params![d.id, claim, to_millis(claimed_until)])?;
         }
         Ok(due)
     }
 
     /// Records a delivery's outcome: `status` is sent, pending (to retry at `next`), dead
-    /// or suppressed. Only a delivery still claimed (or pending, for the desk) changes.
+    /// or suppressed. A claimed delivery changes only under its claim (a worker whose
+    /// claim ran out and was taken over records nothing); a desk's, only while pending.
+    #[allow(clippy::too_many_arguments)]
     pub fn finish_delivery(
         &self,
         id: i64,
+        claim: Option<&str>,
         status: &str,
         attempts: u32,
         error: Option<&str>,
@@ -229,10 +255,11 @@ impl Tx<'_> {
         let sent_at = (status == "sent").then(|| to_millis(now));
         let n = self
             .prepare_cached(
-                "UPDATE deliveries SET status = ?2, attempts = ?3, last_error = ?4, sent_at = ?5, next_attempt_at = ?6
-                 WHERE id = ?1 AND status IN ('sending', 'pending')",
+                "UPDATE deliveries SET status = ?2, attempts = ?3, last_error = ?4, sent_at = ?5, next_attempt_at = ?6,
+                   claim = NULL
+                 WHERE id = ?1 AND ((?7 IS NULL AND status = 'pending') OR (status = 'sending' AND claim = ?7))",
             )?
-            .execute(params![id, status, attempts, error, sent_at, to_millis(next)])?;
+            .execute(params![id, status, attempts, error, sent_at, to_millis(next), claim])?;
         Ok(n > 0)
     }
 }
