@@ -5,7 +5,7 @@
 use super::permissions::{require, Action};
 use super::{Ctx, Engine};
 use crate::error::{Error, Result};
-use crate::model::{Case, Event, Task, User};
+use crate::model::{Case, Customer, Event, Task, User};
 use crate::notify::delivery::{backoff, CLAIM_SECONDS, MAX_ATTEMPTS, SETTINGS_KEY};
 
 /// Deliveries claimed at a time: few enough that their sends (each up to the senders'
@@ -59,7 +59,7 @@ fn field_scope(ctx: &Ctx, case_type: Option<&str>) -> Result<FieldScope> {
 /// fit the case types as now published; their deliveries would be dead letters.
 pub fn rules_that_no_longer_fit(ctx: &Ctx, case_type: &str) -> Result<Vec<String>> {
     let mut out = vec![];
-    for rule in NotifyEvent::ALL.iter().flat_map(|e| ctx.tx.notification_rules_for(*e, case_type).unwrap_or_default()) {
+    for rule in ctx.tx.notification_rules_on(case_type)? {
         let scope = field_scope(ctx, rule.case_type.as_deref())?;
         if let Err(e) = rules::check(&rule, &scope) {
             out.push(format!("notification rule '{}' no longer fits: {e}", rule.id));
@@ -163,7 +163,7 @@ fn enqueue_event(ctx: &Ctx, kind: NotifyEvent, event: &Event, case: &Case, rules
         if rule.channel == Channel::Webhook {
             body = webhook_payload(kind, event, rule, &body, &variables).to_string();
         }
-        for (recipient, unreachable) in recipients(ctx, rule, event, case, task.as_ref())? {
+        for (recipient, unreachable) in recipients(ctx, rule, event, case, task.as_ref(), customer.as_ref())? {
             ctx.tx.insert_delivery(&NewDelivery {
                 event_seq: event.seq,
                 rule_id: &rule.id,
@@ -203,6 +203,7 @@ fn recipients(
     event: &Event,
     case: &Case,
     task: Option<&Task>,
+    customer: Option<&Customer>,
 ) -> Result<Vec<(String, Option<String>)>> {
     if rule.channel == Channel::Webhook {
         return Ok(vec![(rule.webhook_url.clone().unwrap_or_default(), None)]);
@@ -231,11 +232,7 @@ fn recipients(
     for who in &rule.recipients {
         match who {
             Recipient::Customer => {
-                let customer = match case.customer_id {
-                    Some(id) => ctx.tx.customer(id)?,
-                    None => None,
-                };
-                let address = customer.as_ref().and_then(|c| match rule.channel {
+                let address = customer.and_then(|c| match rule.channel {
                     Channel::Email => c.email.clone(),
                     _ => c.phone.clone(),
                 });
@@ -302,7 +299,7 @@ impl Engine {
                 preferences: super::desk::preferences(db, &actor.user_id)?,
                 kinds: crate::notify::mutable_kinds().into_iter().map(String::from).collect(),
                 rules: if admin { store::notification_rules(conn)? } else { vec![] },
-                channels: if admin { Some(self.channel_settings_in(db)?.redacted()) } else { None },
+                channels: if admin { Some(channel_settings(db)?.redacted()) } else { None },
                 deliveries: if admin { store::delivery_log(conn, None, 50)? } else { vec![] },
             })
         })
@@ -319,7 +316,7 @@ impl Engine {
             let claim = uuid::Uuid::new_v4().to_string();
             let (batch, settings) = {
                 let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-                let settings = self.channel_settings_in(&db)?;
+                let settings = channel_settings(&db)?;
                 let until = now + chrono::Duration::seconds(CLAIM_SECONDS);
                 let channels = configured(&settings);
                 let batch =
@@ -361,7 +358,7 @@ impl Engine {
     /// When the next email, SMS or webhook delivery is due, if any waits on a channel
     /// that is configured.
     pub fn next_delivery_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        self.read(|db| store::next_delivery_due(db.connection_ref(), &configured(&self.channel_settings_in(db)?)))
+        self.read(|db| store::next_delivery_due(db.connection_ref(), &configured(&channel_settings(db)?)))
     }
 
     /// The newest deliveries first, optionally only those of one status (e.g. "dead").
@@ -375,11 +372,7 @@ impl Engine {
 
     /// The channel settings, secrets included (for senders; show `redacted()` to people).
     pub fn channel_settings(&self) -> Result<ChannelSettings> {
-        self.read(|db| self.channel_settings_in(db))
-    }
-
-    fn channel_settings_in(&self, db: &crate::store::Db) -> Result<ChannelSettings> {
-        Ok(db.setting(SETTINGS_KEY)?.map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or_default())
+        self.read(channel_settings)
     }
 
     /// Rule-made desktop notifications waiting for `user`. Those the user's preferences
@@ -418,4 +411,8 @@ impl Engine {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
         db.write(|tx| tx.finish_delivery(delivery_id, None, "sent", 1, None, now, now)).map(|_| ())
     }
+}
+
+fn channel_settings(db: &crate::store::Db) -> Result<ChannelSettings> {
+    Ok(db.setting(SETTINGS_KEY)?.map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or_default())
 }

@@ -155,6 +155,15 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The rules on `case_type`, and those on every type.
+    pub fn notification_rules_on(&self, case_type: &str) -> Result<Vec<NotificationRule>> {
+        let mut st = self.prepare_cached(
+            "SELECT rule FROM notification_rules WHERE case_type IS NULL OR case_type = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([case_type], |r| rule_from_json(r.get(0)?))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The agents who work `queue`.
     pub fn queue_members(&self, queue: &str) -> Result<Vec<String>> {
         let mut st = self.prepare_cached("SELECT user_id FROM agent_queues WHERE queue = ?1 ORDER BY user_id")?;
