@@ -164,7 +164,18 @@ fn rules_that_cannot_work_are_refused_when_saved_and_change_nothing() {
         w.engine.execute(&alex(), Command::DefineNotificationRule { rule: email() }),
         Err(Error::Forbidden { .. })
     ));
-    assert_eq!(w.snapshot(), before, "a refused rule leaves the workspace as it was");
+    // Channel settings and contacts are checked field by field too.
+    let bad_channels = ChannelSettings { webhook_secret: Some("short".into()), ..Default::default() };
+    let e = w.engine.execute(&admin(), Command::ConfigureNotificationChannels { settings: bad_channels });
+    assert!(matches!(e, Err(Error::InvalidField { ref field, .. }) if field == "webhook_secret"), "{e:?}");
+    let contact = |by: &casedesk_core::Actor, user: &str, email: &str| {
+        w.engine.execute(by, Command::SetUserContact { user_id: user.into(), email: Some(email.into()), phone: None })
+    };
+    assert!(
+        matches!(contact(&alex(), "alex", "not-an-address"), Err(Error::InvalidField { ref field, .. }) if field == "email")
+    );
+    assert!(matches!(contact(&alex(), "sam", "sam@example.com"), Err(Error::Forbidden { .. })), "only one's own");
+    assert_eq!(w.snapshot(), before, "a refused rule, setting or contact leaves the workspace as it was");
 }
 
 #[test]
