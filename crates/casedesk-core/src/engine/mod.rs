@@ -7,6 +7,7 @@ mod casetypes;
 mod customers;
 mod desk;
 mod escalation;
+mod intents;
 mod notifications;
 pub mod permissions;
 mod plan;
@@ -62,6 +63,8 @@ pub struct Engine {
     ids: Mutex<uuid::ContextV7>,
     /// The next at-risk and breach instants of every running clock.
     timers: Mutex<TimerQueue>,
+    /// Intent suggestion's model, built on first use.
+    intents: Mutex<Option<intents::IntentModel>>,
 }
 
 /// The state of one command's execution.
@@ -151,6 +154,7 @@ impl Engine {
             types: Default::default(),
             ids: Mutex::new(uuid::ContextV7::new()),
             timers: Mutex::new(timers),
+            intents: Mutex::new(None),
         })
     }
 
@@ -260,9 +264,7 @@ impl Engine {
 
     /// The latest published version of every case type.
     pub fn case_types(&self) -> Result<Vec<CaseTypeDef>> {
-        self.read(|db| {
-            db.case_type_versions()?.into_iter().map(|(_, _, json)| Ok(serde_json::from_str(&json)?)).collect()
-        })
+        self.read(latest_case_types)
     }
 
     pub fn case_summaries(&self, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
@@ -337,6 +339,11 @@ fn set_notification_preferences(ctx: &mut Ctx, p: crate::notify::NotificationPre
 
 /// The actor as the workspace knows them: the user must exist, and their roles are the
 /// ones stored, whatever the caller claimed.
+/// The latest published version of every case type.
+fn latest_case_types(db: &Db) -> Result<Vec<CaseTypeDef>> {
+    db.case_type_versions()?.into_iter().map(|(_, _, json)| Ok(serde_json::from_str(&json)?)).collect()
+}
+
 fn effective_actor(tx: &Tx, actor: &Actor) -> Result<Actor> {
     if actor.user_id == "system" {
         return Ok(Actor::system());

@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 mod db;
+pub mod intents;
 pub mod migrations;
 pub mod notifications;
 pub mod routing;
