@@ -3,6 +3,7 @@
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
 use casedesk_core::engine::NotificationCentre;
+use casedesk_core::intent::IntentSuggestions;
 use casedesk_core::model::{AgentDesk, CaseDetail, CaseSummary, WorkspaceInfo};
 use casedesk_core::{Command, ErrorPayload, Executed};
 use tauri::State;
@@ -46,4 +47,9 @@ pub fn agent_desk(state: State<DeskState>) -> Reply<AgentDesk> {
 pub fn notification_centre(state: State<DeskState>) -> Reply<NotificationCentre> {
     let desk = state.desk()?;
     desk.engine.notification_centre(&desk.actor).map_err(|e| e.payload())
+}
+
+#[tauri::command(async)]
+pub fn suggest_intents(state: State<DeskState>, text: String) -> Reply<IntentSuggestions> {
+    state.desk()?.engine.suggest_intents(&text).map_err(|e| e.payload())
 }

@@ -26,6 +26,7 @@ pub fn run() {
             commands::execute,
             commands::agent_desk,
             commands::notification_centre,
+            commands::suggest_intents,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

@@ -7,6 +7,7 @@ import type { CaseTypeDef } from "../bindings/CaseTypeDef";
 import type { Command } from "../bindings/Command";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { Executed } from "../bindings/Executed";
+import type { IntentSuggestions } from "../bindings/IntentSuggestions";
 import type { NotificationCentre } from "../bindings/NotificationCentre";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 
@@ -38,4 +39,5 @@ export const backend = {
   execute: (command: Command) => call<Executed>("execute", { command }),
   agentDesk: () => call<AgentDesk>("agent_desk"),
   notificationCentre: () => call<NotificationCentre>("notification_centre"),
+  suggestIntents: (text: string) => call<IntentSuggestions>("suggest_intents", { text }),
 };
