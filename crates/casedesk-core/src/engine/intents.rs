@@ -113,3 +113,22 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_even_guess_is_no_suggestion() {
+        let mut m = IntentModel::default();
+        for i in ["a", "b", "c", "d", "e"] {
+            let key = IntentKey { case_type: "t".into(), intent: i.into() };
+            m.names.insert(key.clone(), ("T".into(), i.into()));
+            m.classifier.learn(&key, &format!("please help {i}{i}{i}"));
+        }
+        let s = m.suggest("please help");
+        assert!(s.suggestions.is_empty());
+        assert_eq!(s.reason.as_deref(), Some("no intent is likely enough"));
+        assert_eq!(m.suggest("please help ccc").suggestions[0].intent, "c");
+    }
+}
