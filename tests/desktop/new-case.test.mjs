@@ -41,12 +41,17 @@ test("typing 'my card was charged twice' suggests Finance / Billing dispute firs
 
     await invoice.clear();
     await invoice.sendKeys("INV-204511");
+    await sheet.findElement(By.css("[data-testid=field-disputed_amount]")).sendKeys("49.90");
     await press(await sheet.findElement(By.css("[data-testid=create-case]")));
     const notice = await driver.wait(until.elementLocated(By.css(".notice")), 5000);
     assert.match(await notice.getText(), /Case FIN-\d{6} created/);
     const panel = await driver.wait(until.elementLocated(By.css("[data-testid=case-panel]")), 5000);
     await driver.wait(async () => /FIN-\d{6}/.test(await panel.getText()), 5000);
+    writeFileSync(join(artifacts, "new-case-created.png"), await driver.takeScreenshot(), "base64");
   } finally {
+    // The last state of the window, for a failure's post-mortem.
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(artifacts, "new-case-last.png"), await driver.takeScreenshot(), "base64");
     await desk.close();
   }
 });

@@ -111,3 +111,18 @@ fn bad_input_gets_a_sensible_answer() {
         assert!(s.suggestions.is_empty() == s.reason.is_some(), "{text}: {s:?}");
     }
 }
+
+#[test]
+fn an_intent_a_new_version_drops_is_no_longer_offered_without_a_restart() {
+    let w = world();
+    let asked = "can I pay in instalments";
+    assert_eq!(w.engine.suggest_intents(asked).unwrap().suggestions[0].intent, "payment_plan");
+    let source = casedesk_core::demo::CASE_TYPES.iter().find(|(f, _)| *f == "finance.toml").unwrap().1;
+    let start = source.find("[[intents]]\nid = \"payment_plan\"").unwrap();
+    let end = start + source[start..].find("[[fields]]").unwrap();
+    let without = format!("{}{}", &source[..start], &source[end..]);
+    w.engine.execute(&admin(), Command::PublishCaseType { file_name: "finance.toml".into(), source: without }).unwrap();
+    let s = w.engine.suggest_intents(asked).unwrap();
+    assert!(s.suggestions.iter().all(|x| x.intent != "payment_plan"), "{s:?}");
+    assert!(s.suggestions.is_empty() == s.reason.is_some());
+}

@@ -1,13 +1,13 @@
 //! The engine's intent model: built on the first suggestion (not at start-up) from the
 //! case types' example phrases and the closed cases, then kept current by reading only
-//! the events since it last looked (cases closed, case types published).
+//! the events since it last looked. Training happens outside the database lock, so a
+//! first build over many closed cases never holds up commands.
 
 use super::Engine;
 use crate::casetype::CaseTypeDef;
 use crate::error::Result;
 use crate::intent::{Classifier, IntentKey, IntentSuggestion, IntentSuggestions, MIN_CONFIDENCE, TOP};
 use crate::store::intents as store;
-use crate::store::Db;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
@@ -17,45 +17,43 @@ pub struct IntentModel {
     /// The last event looked at.
     seen_seq: i64,
     learned_cases: HashSet<Uuid>,
-    learned_examples: HashSet<(IntentKey, String)>,
-    /// Case-type name and intent label, from the latest versions.
+    /// Case-type name and intent label of the intents published now; only these are
+    /// offered.
     names: HashMap<IntentKey, (String, String)>,
 }
 
+/// What the model learns from, read in one go under the database lock.
+enum Lessons {
+    /// Everything, for a first build or after a case type changed (its intents or
+    /// examples may have gone).
+    All { head: i64, types: Vec<CaseTypeDef>, closed: Vec<store::ClosedCase> },
+    /// Cases closed since the model last looked.
+    Closed { head: i64, closed: Vec<store::ClosedCase> },
+}
+
 impl IntentModel {
-    fn learn_case_types(&mut self, types: &[CaseTypeDef]) {
+    fn build(head: i64, types: &[CaseTypeDef], closed: Vec<store::ClosedCase>) -> Self {
+        let mut m = IntentModel { seen_seq: head, ..Default::default() };
         for def in types {
             for intent in &def.intents {
                 let key = IntentKey { case_type: def.id.clone(), intent: intent.id.clone() };
-                self.names.insert(key.clone(), (def.name.clone(), intent.label.clone()));
+                m.names.insert(key.clone(), (def.name.clone(), intent.label.clone()));
                 for example in &intent.examples {
-                    if self.learned_examples.insert((key.clone(), example.clone())) {
-                        self.classifier.learn(&key, example);
-                    }
+                    m.classifier.learn(&key, example);
                 }
             }
         }
+        m.learn_cases(closed);
+        m
     }
 
-    fn learn_case(&mut self, (id, case_type, intent, text): store::ClosedCase) {
-        // A case reopened and closed again teaches once.
-        if self.learned_cases.insert(id) {
-            self.classifier.learn(&IntentKey { case_type, intent }, &text);
-        }
-    }
-
-    fn catch_up(&mut self, db: &Db) -> Result<()> {
-        let (closed, published, head) = store::lessons_after(db.connection_ref(), self.seen_seq)?;
-        if published {
-            self.learn_case_types(&super::latest_case_types(db)?);
-        }
-        for id in closed {
-            if let Some(case) = store::closed_case_with_intent(db.connection_ref(), id)? {
-                self.learn_case(case);
+    fn learn_cases(&mut self, closed: Vec<store::ClosedCase>) {
+        for (id, case_type, intent, text) in closed {
+            // A case reopened and closed again teaches once.
+            if self.learned_cases.insert(id) {
+                self.classifier.learn(&IntentKey { case_type, intent }, &text);
             }
         }
-        self.seen_seq = head;
-        Ok(())
     }
 
     fn suggest(&self, text: &str) -> IntentSuggestions {
@@ -64,14 +62,13 @@ impl IntentModel {
             return none("type what the customer wants");
         }
         let ranked = self.classifier.rank(text);
-        let Some((_, best)) = ranked.first() else { return none("none of these words is known yet") };
-        if *best < MIN_CONFIDENCE {
-            return none("no intent is likely enough");
+        if ranked.is_empty() {
+            return none("none of these words is known yet");
         }
-        let suggestions = ranked
+        // Only intents published now are offered (closed cases may carry older ones).
+        let suggestions: Vec<IntentSuggestion> = ranked
             .into_iter()
             .filter_map(|(key, confidence)| {
-                // Intents of case types no longer published are not offered.
                 let (type_name, label) = self.names.get(&key)?.clone();
                 Some(IntentSuggestion {
                     case_type: key.case_type,
@@ -83,6 +80,9 @@ impl IntentModel {
             })
             .take(TOP)
             .collect();
+        if suggestions.first().is_none_or(|s| s.confidence < MIN_CONFIDENCE) {
+            return none("no intent is likely enough");
+        }
         IntentSuggestions { suggestions, reason: None }
     }
 }
@@ -92,25 +92,41 @@ impl Engine {
     /// suggestion (with the reason) when nothing is likely enough.
     pub fn suggest_intents(&self, text: &str) -> Result<IntentSuggestions> {
         let mut model = self.intents.lock().unwrap_or_else(|p| p.into_inner());
-        self.read(|db| {
-            let model = match &mut *model {
-                Some(m) => {
-                    m.catch_up(db)?;
-                    m
-                }
-                None => {
-                    let mut m = IntentModel::default();
-                    let head = store::event_head(db.connection_ref())?;
-                    m.learn_case_types(&super::latest_case_types(db)?);
-                    for case in store::closed_cases_with_intent(db.connection_ref())? {
-                        m.learn_case(case);
-                    }
-                    m.seen_seq = head;
-                    model.insert(m)
-                }
+        let seen = model.as_ref().map(|m| m.seen_seq);
+        let lessons = self.read(|db| {
+            let conn = db.connection_ref();
+            let everything = |head| -> Result<Lessons> {
+                Ok(Lessons::All {
+                    head,
+                    types: super::latest_case_types(db)?,
+                    closed: store::closed_cases_with_intent(conn)?,
+                })
             };
-            Ok(model.suggest(text))
-        })
+            match seen {
+                None => everything(store::event_head(conn)?),
+                Some(seq) => {
+                    let (closed, published, head) = store::lessons_after(conn, seq)?;
+                    if published {
+                        return everything(head);
+                    }
+                    let closed: Result<Vec<_>> = closed
+                        .into_iter()
+                        .filter_map(|id| store::closed_case_with_intent(conn, id).transpose())
+                        .collect();
+                    Ok(Lessons::Closed { head, closed: closed? })
+                }
+            }
+        })?;
+        let model = match lessons {
+            Lessons::All { head, types, closed } => model.insert(IntentModel::build(head, &types, closed)),
+            Lessons::Closed { head, closed } => {
+                let m = model.as_mut().expect("a model was there to catch up");
+                m.learn_cases(closed);
+                m.seen_seq = head;
+                m
+            }
+        };
+        Ok(model.suggest(text))
     }
 }
 

@@ -337,13 +337,13 @@ fn set_notification_preferences(ctx: &mut Ctx, p: crate::notify::NotificationPre
     ctx.emit("notification_preferences_set", None, None, before, after)
 }
 
-/// The actor as the workspace knows them: the user must exist, and their roles are the
-/// ones stored, whatever the caller claimed.
 /// The latest published version of every case type.
 fn latest_case_types(db: &Db) -> Result<Vec<CaseTypeDef>> {
     db.case_type_versions()?.into_iter().map(|(_, _, json)| Ok(serde_json::from_str(&json)?)).collect()
 }
 
+/// The actor as the workspace knows them: the user must exist, and their roles are the
+/// ones stored, whatever the caller claimed.
 fn effective_actor(tx: &Tx, actor: &Actor) -> Result<Actor> {
     if actor.user_id == "system" {
         return Ok(Actor::system());
