@@ -189,6 +189,21 @@ pub enum Command {
     SetNotificationPreferences {
         preferences: crate::notify::NotificationPreferences,
     },
+    /// A user's password, as the argon2 hash the hub made of it (an admin, or the user
+    /// themselves). The event log records only that it changed.
+    SetPasswordHash {
+        user_id: String,
+        password_hash: String,
+    },
+    /// A session (opened by the hub after checking a password) or an API token (by an
+    /// admin), stored as the SHA-256 digest of the token.
+    OpenAccessToken {
+        user_id: String,
+        token_digest: String,
+        kind: crate::engine::TokenKind,
+        label: String,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Where email and SMS reach a user (an admin, or the user themselves).
     SetUserContact {
         user_id: String,

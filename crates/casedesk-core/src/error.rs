@@ -85,6 +85,7 @@ impl Error {
 /// What an error looks like on the wire.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorPayload {
     pub code: String,
     pub message: String,

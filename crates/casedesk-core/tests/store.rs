@@ -27,6 +27,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         1 => Some(include_str!("fixtures/schema-v1-demo.sql")),
         2 => Some(include_str!("fixtures/schema-v2-additions.sql")),
         3 => Some(include_str!("fixtures/schema-v3-additions.sql")),
+        4 => Some(include_str!("fixtures/schema-v4-additions.sql")),
         _ => None,
     }
 }
@@ -58,6 +59,10 @@ fn migrates_from_every_earlier_version() {
         }
         let cases = engine.case_summaries(100, 0).unwrap();
         assert_eq!(cases.len(), 7, "from version {from}");
+        if from >= 4 {
+            assert_eq!(engine.notification_rules().unwrap().len(), 1);
+            assert_eq!(engine.delivery_log(None, 10).unwrap().len(), 2);
+        }
         for c in &cases {
             let detail = engine.case_detail(c.id).unwrap();
             assert!(!detail.history.is_empty(), "{} lost its history", c.reference);

@@ -1,6 +1,7 @@
 //! The engine: `execute(actor, command)` runs one transaction that changes state, writes
 //! an event per change and the outbox rows those events need. Reads are plain queries.
 
+mod access;
 mod attachments;
 mod cases;
 mod casetypes;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
+pub use access::TokenKind;
 pub use attachments::sanitise_file_name;
 pub use notifications::NotificationCentre;
 pub use routing::RouteTarget;
@@ -291,6 +293,50 @@ impl Engine {
         })
     }
 
+    /// A case as `user` may see it (see `permissions::can_see_case`); not found
+    /// otherwise, so a case's existence is not told to those who may not see it.
+    pub fn case_detail_for(&self, user: &User, reference: &str) -> Result<CaseDetail> {
+        let case = self.case_by_reference(reference)?.ok_or_else(|| Error::not_found("case", reference))?;
+        let tasks = self.read(|db| db.tasks_of_case(case.id))?;
+        if !permissions::can_see_case(user, &case, &tasks) {
+            return Err(Error::not_found("case", reference));
+        }
+        self.case_detail(case.id)
+    }
+
+    /// The cases `user` may see, newest first, a page at a time.
+    pub fn case_summaries_for(&self, user: &User, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+        if user.roles.contains(&Role::Admin) {
+            return self.case_summaries(limit, offset);
+        }
+        let mut out = vec![];
+        let mut skipped = 0;
+        let mut at = 0;
+        // Read in pages until the caller's page is full or the cases run out.
+        loop {
+            let page = self.case_summaries(200, at)?;
+            if page.is_empty() {
+                return Ok(out);
+            }
+            at += page.len() as u32;
+            for s in page {
+                let (case, tasks) = self.read(|db| Ok((db.case(s.id)?, db.tasks_of_case(s.id)?)))?;
+                let Some(case) = case else { continue };
+                if !permissions::can_see_case(user, &case, &tasks) {
+                    continue;
+                }
+                if skipped < offset {
+                    skipped += 1;
+                    continue;
+                }
+                out.push(s);
+                if out.len() as u32 >= limit {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+
     pub fn case_by_reference(&self, reference: &str) -> Result<Option<Case>> {
         self.read(|db| db.case_by_reference(reference))
     }
@@ -364,6 +410,10 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         PublishCaseType { file_name, source } => casetypes::publish(ctx, &file_name, &source),
         CreateUser { id, name, roles, teams } => {
             customers::create_user(ctx, User { id, name, roles, teams, email: None, phone: None })
+        }
+        SetPasswordHash { user_id, password_hash } => access::set_password_hash(ctx, &user_id, &password_hash),
+        OpenAccessToken { user_id, token_digest, kind, label, expires_at } => {
+            access::open_access_token(ctx, &user_id, &token_digest, kind, &label, expires_at)
         }
         SetUserContact { user_id, email, phone } => customers::set_user_contact(ctx, &user_id, email, phone),
         DefineNotificationRule { rule } => notifications::define_rule(ctx, rule),

@@ -62,3 +62,18 @@ pub fn require_queue_member(actor: &Actor, taker: &User, task: &Task) -> Result<
         _ => Ok(()),
     }
 }
+
+/// Who sees a case: an admin, every case; a supervisor, the cases with work in their
+/// teams' queues; an agent, the cases they own, hold or were offered a task of, or that
+/// wait in their teams' queues (their workbins).
+pub fn can_see_case(user: &User, case: &crate::model::Case, tasks: &[Task]) -> bool {
+    if user.roles.contains(&Role::Admin) || case.owner.as_deref() == Some(user.id.as_str()) {
+        return true;
+    }
+    let in_my_teams = |t: &Task| t.queue.as_ref().is_some_and(|q| user.teams.contains(q));
+    let mine = |t: &Task| [&t.assignee, &t.offered_to].iter().any(|who| who.as_deref() == Some(user.id.as_str()));
+    if user.roles.contains(&Role::Supervisor) {
+        return tasks.iter().any(|t| in_my_teams(t) || mine(t));
+    }
+    tasks.iter().any(|t| mine(t) || (in_my_teams(t) && t.state == crate::model::TaskState::Queued))
+}

@@ -240,6 +240,7 @@ impl AgentProfile {
 /// What a task needs of the agent who gets it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requirements {
     pub skills: BTreeMap<String, u8>,
     pub language: Option<String>,

@@ -291,7 +291,26 @@ CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status IN ('pen
 CREATE INDEX deliveries_desktop ON deliveries(recipient, id) WHERE channel = 'desktop' AND status = 'pending';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Signing in to the hub: password hashes (argon2, made by the hub) and access tokens,
+/// kept only as SHA-256 digests so a copy of the database opens no session.
+const V5: &str = r#"
+CREATE TABLE credentials (
+    user_id       TEXT PRIMARY KEY REFERENCES users(id),
+    password_hash TEXT    NOT NULL,
+    updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE access_tokens (
+    token_digest TEXT PRIMARY KEY,  -- hex SHA-256 of the token
+    user_id      TEXT    NOT NULL REFERENCES users(id),
+    kind         TEXT    NOT NULL,  -- session or api
+    label        TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER            -- none for API tokens
+) WITHOUT ROWID;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -2,6 +2,7 @@
 //! methods of [`Tx`] (inside a write transaction) and [`Db`] (reads). A second back end
 //! (PostgreSQL, for the hub) implements the same set of methods.
 
+pub mod access;
 pub mod checkpoint;
 mod db;
 pub mod intents;

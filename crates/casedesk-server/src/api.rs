@@ -1,0 +1,284 @@
+//! The REST API for people and systems: sign in, read and search cases, create cases,
+//! add notes, complete tasks. Every handler is a thin call into the engine, which
+//! decides what is allowed and valid; the OpenAPI document is generated from here.
+
+use crate::auth::{self, Caller};
+use crate::error::ApiError;
+use crate::Hub;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use casedesk_core::engine::TokenKind;
+use casedesk_core::model::{CaseDetail, CaseSummary, User};
+use casedesk_core::{Actor, Command, ErrorPayload};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use uuid::Uuid;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
+    paths(login, me, list_cases, get_case, create_case, add_note, complete_task),
+    components(schemas(ErrorPayload)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Runs blocking engine work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> casedesk_core::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(ApiError::from)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SignedIn {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// Signs in with a password; returns a session token.
+#[utoipa::path(post, path = "/api/login", request_body = SignIn,
+    responses((status = 200, body = SignedIn), (status = 401, body = ErrorPayload), (status = 429, body = ErrorPayload)))]
+pub async fn login(
+    State(hub): State<Arc<Hub>>,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Result<Json<SignedIn>, ApiError> {
+    let Json(SignIn { user, password }) = body?;
+    hub.limit_sign_in(&user)?;
+    let engine = hub.engine.clone();
+    let (who, hash) = blocking(move || {
+        let who = engine.read(|db| db.user(&user))?;
+        let hash = match &who {
+            Some(u) => engine.password_hash(&u.id)?,
+            None => None,
+        };
+        Ok((who, hash))
+    })
+    .await?;
+    // The same answer for an unknown user and a wrong password.
+    let refused = || ApiError::unauthorized("the user name or password is wrong");
+    let (Some(who), Some(hash)) = (who, hash) else { return Err(refused()) };
+    let ok = tokio::task::spawn_blocking(move || auth::password_matches(&password, &hash)).await.unwrap_or(false);
+    if !ok {
+        return Err(refused());
+    }
+    let token = auth::new_token();
+    let expires_at = hub.engine.clock().now() + chrono::Duration::hours(auth::SESSION_HOURS);
+    let (engine, token_digest, user_id) = (hub.engine.clone(), auth::digest(&token), who.id.clone());
+    blocking(move || {
+        engine.execute(
+            &Actor::system(),
+            Command::OpenAccessToken {
+                user_id,
+                token_digest,
+                kind: TokenKind::Session,
+                label: "signed in".into(),
+                expires_at: Some(expires_at),
+            },
+        )
+    })
+    .await?;
+    Ok(Json(SignedIn { token, expires_at, user: who }))
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", security(("token" = [])),
+    responses((status = 200, body = User), (status = 401, body = ErrorPayload)))]
+pub async fn me(caller: Caller) -> Json<User> {
+    Json(caller.user)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// At most this many (1 to 500; default 50).
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+/// The cases the caller may see, newest first.
+#[utoipa::path(get, path = "/api/cases", params(Page), security(("token" = [])),
+    responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+pub async fn list_cases(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<CaseSummary>>, ApiError> {
+    let Query(page) = page.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let limit = page.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 500"));
+    }
+    let engine = hub.engine.clone();
+    blocking(move || engine.case_summaries_for(&caller.user, limit, page.offset.unwrap_or(0))).await.map(Json)
+}
+
+/// One case with its tasks, notes, attachments, interactions, customer and history.
+#[utoipa::path(get, path = "/api/cases/{reference}", params(("reference" = String, Path, description = "e.g. FIN-000001")),
+    security(("token" = [])),
+    responses((status = 200, body = CaseDetail), (status = 401, body = ErrorPayload), (status = 404, body = ErrorPayload)))]
+pub async fn get_case(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let engine = hub.engine.clone();
+    blocking(move || engine.case_detail_for(&caller.user, &reference)).await.map(Json)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub case_type: String,
+    #[serde(default)]
+    pub intent: Option<String>,
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    /// The case type's form fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+    #[serde(default)]
+    pub priority: Option<u8>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+    pub reference: Option<String>,
+}
+
+/// Creates a case; its first tasks start at once.
+#[utoipa::path(post, path = "/api/cases", request_body = NewCase, security(("token" = [])),
+    responses((status = 201, body = Created), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
+        (status = 403, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+pub async fn create_case(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    body: Result<Json<NewCase>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let Json(n) = body?;
+    let engine = hub.engine.clone();
+    let done = blocking(move || {
+        engine.execute(
+            &caller.actor(),
+            Command::CreateCase {
+                case_type: n.case_type,
+                intent: n.intent,
+                customer_id: n.customer_id,
+                subject: n.subject,
+                description: n.description,
+                fields: n.fields,
+                priority: n.priority,
+                interaction_id: None,
+            },
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: done.created_id.unwrap_or_default(), reference: done.reference })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub body: String,
+}
+
+/// Adds a note to a case the caller may see.
+#[utoipa::path(post, path = "/api/cases/{reference}/notes", request_body = NewNote,
+    params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
+    responses((status = 201, body = Created), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
+        (status = 404, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+pub async fn add_note(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    body: Result<Json<NewNote>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let Json(note) = body?;
+    let engine = hub.engine.clone();
+    let done = blocking(move || {
+        let case = engine.case_detail_for(&caller.user, &reference)?.case;
+        engine.execute(&caller.actor(), Command::AddNote { case_id: case.id, body: note.body })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: done.created_id.unwrap_or_default(), reference: None })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Completion {
+    /// One of the step's outcome codes.
+    pub outcome: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form_values: Map<String, Value>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Completed {
+    /// The kinds of the events the completion caused, in order.
+    pub events: Vec<String>,
+}
+
+/// Completes a task the caller holds, with an outcome.
+#[utoipa::path(post, path = "/api/tasks/{id}/complete", request_body = Completion,
+    params(("id" = Uuid, Path)), security(("token" = [])),
+    responses((status = 200, body = Completed), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
+        (status = 403, body = ErrorPayload), (status = 404, body = ErrorPayload), (status = 409, body = ErrorPayload),
+        (status = 422, body = ErrorPayload)))]
+pub async fn complete_task(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<Completion>, JsonRejection>,
+) -> Result<Json<Completed>, ApiError> {
+    let task_id: Uuid = id
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("'{id}' is not a task id")))?;
+    let Json(c) = body?;
+    let engine = hub.engine.clone();
+    let done = blocking(move || {
+        engine.execute(
+            &caller.actor(),
+            Command::CompleteTask { task_id, outcome: c.outcome, form_values: c.form_values, reason: c.reason },
+        )
+    })
+    .await?;
+    Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+}

@@ -1,0 +1,109 @@
+//! The Casedesk hub: an HTTP server (axum) over the same engine as the desktop. Only
+//! this crate knows HTTP; every rule it applies is the engine's.
+//!
+//! - [`api`]: the REST endpoints and the OpenAPI document generated from them.
+//! - [`auth`]: passwords, tokens, the signed-in `Caller`.
+//! - [`error`]: `{code, message}` with the HTTP status it means.
+//! - [`ACCESS`]: which role may call which endpoint (tested against the document).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+
+use axum::routing::{get, post};
+use axum::Router;
+use casedesk_core::Engine;
+use error::ApiError;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use utoipa::OpenApi;
+
+/// Request bodies above this are refused (413) before they are read.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Requests per second per token, with a burst allowance.
+pub const REQUESTS_PER_SECOND: u32 = 20;
+pub const BURST: u32 = 40;
+/// Sign-in attempts per minute per user name.
+pub const SIGN_INS_PER_MINUTE: u32 = 10;
+
+/// Who may call what: (method, path, roles). "anyone" needs no token; "signed_in" any
+/// role. The engine still checks each action; this table is what the tests hold the
+/// served API to, row by row.
+pub const ACCESS: &[(&str, &str, &[&str])] = &[
+    ("post", "/api/login", &["anyone"]),
+    ("get", "/api/me", &["signed_in"]),
+    ("get", "/api/cases", &["signed_in"]),
+    ("get", "/api/cases/{reference}", &["signed_in"]),
+    ("post", "/api/cases", &["agent", "supervisor"]),
+    ("post", "/api/cases/{reference}/notes", &["agent", "supervisor"]),
+    ("post", "/api/tasks/{id}/complete", &["agent", "supervisor"]),
+    ("get", "/api/openapi.json", &["anyone"]),
+];
+
+pub struct Hub {
+    pub engine: Arc<Engine>,
+    per_token: DefaultKeyedRateLimiter<String>,
+    per_sign_in: DefaultKeyedRateLimiter<String>,
+}
+
+impl Hub {
+    pub fn new(engine: Arc<Engine>) -> Arc<Hub> {
+        let n = |v: u32| NonZeroU32::new(v).expect("limits are positive");
+        Arc::new(Hub {
+            engine,
+            per_token: RateLimiter::keyed(Quota::per_second(n(REQUESTS_PER_SECOND)).allow_burst(n(BURST))),
+            per_sign_in: RateLimiter::keyed(Quota::per_minute(n(SIGN_INS_PER_MINUTE))),
+        })
+    }
+
+    fn too_many() -> ApiError {
+        ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down")
+    }
+
+    pub fn limit(&self, token_digest: &str) -> Result<(), ApiError> {
+        self.per_token.check_key(&token_digest.to_string()).map_err(|_| Self::too_many())
+    }
+
+    pub fn limit_sign_in(&self, user: &str) -> Result<(), ApiError> {
+        self.per_sign_in.check_key(&user.to_lowercase()).map_err(|_| Self::too_many())
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/api/login", post(api::login))
+        .route("/api/me", get(api::me))
+        .route("/api/cases", get(api::list_cases).post(api::create_case))
+        .route("/api/cases/{reference}", get(api::get_case))
+        .route("/api/cases/{reference}/notes", post(api::add_note))
+        .route("/api/tasks/{id}/complete", post(api::complete_task))
+        .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        // A body announced too large is refused before it is read; one without a length
+        // stops being read at the limit.
+        .layer(axum::middleware::from_fn(refuse_announced_oversize))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(hub)
+}
+
+async fn refuse_announced_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    Ok(next.run(request).await)
+}

@@ -1,0 +1,291 @@
+//! The hub's REST API over real HTTP on loopback: signing in, reading and writing
+//! through the engine, every endpoint × role as the ACCESS table says, bad input, rate
+//! limits, and the served OpenAPI document.
+
+use casedesk_core::model::Role;
+use casedesk_core::{demo, Actor, Command, Engine, SystemClock};
+use casedesk_server::{auth, router, Hub, ACCESS};
+use reqwest::blocking::{Client, Response};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Served {
+    url: String,
+    engine: Arc<Engine>,
+    http: Client,
+    _dir: tempfile::TempDir,
+}
+
+fn serve() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), Arc::new(SystemClock), Default::default()).unwrap());
+    demo::seed(&engine).unwrap();
+    for (user, ..) in demo::USERS {
+        auth::set_password(&engine, &Actor::system(), user, PASSWORD).unwrap();
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let app = router(Hub::new(engine.clone()));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    Served { url, engine, http: Client::new(), _dir: dir }
+}
+
+impl Served {
+    fn sign_in(&self, user: &str) -> String {
+        let r = self
+            .http
+            .post(format!("{}/api/login", self.url))
+            .json(&json!({ "user": user, "password": PASSWORD }))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{user} signs in");
+        r.json::<Value>().unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let url = format!("{}{path}", self.url);
+        let mut r = match method {
+            "get" => self.http.get(url),
+            _ => self.http.post(url),
+        };
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().unwrap()
+    }
+
+    fn events(&self) -> i64 {
+        self.engine
+            .read(|db| Ok(db.connection_ref().query_row("SELECT count(*) FROM events", [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    /// A technical case opened by `user` with its first task assigned to them.
+    fn case_held_by(&self, user: &str, roles: &[Role]) -> (String, String) {
+        let actor = Actor::new(user, roles);
+        let r = self
+            .engine
+            .execute(
+                &actor,
+                Command::CreateCase {
+                    case_type: "technical".into(),
+                    intent: None,
+                    customer_id: None,
+                    subject: format!("held by {user}"),
+                    description: String::new(),
+                    fields: serde_json::from_value(json!({ "device": "Router" })).unwrap(),
+                    priority: None,
+                    interaction_id: None,
+                },
+            )
+            .unwrap();
+        let case: uuid::Uuid = r.created_id.unwrap().parse().unwrap();
+        let task = self.engine.read(|db| db.tasks_of_case(case)).unwrap().remove(0);
+        let sam = Actor::new("sam", &[Role::Supervisor, Role::Agent]);
+        if task.assignee.as_deref() != Some(user) {
+            self.engine.execute(&sam, Command::AssignTask { task_id: task.id, assignee: user.into() }).unwrap();
+        }
+        (r.reference.unwrap(), task.id.to_string())
+    }
+}
+
+#[test]
+fn sign_in_then_read_and_write_through_the_engine() {
+    let s = serve();
+    let wrong = s.call("post", "/api/login", None, Some(json!({ "user": "alex", "password": "nope-nope-nope" })));
+    let unknown = s.call("post", "/api/login", None, Some(json!({ "user": "zed", "password": PASSWORD })));
+    assert_eq!(
+        (wrong.status(), unknown.status()),
+        (reqwest::StatusCode::UNAUTHORIZED, reqwest::StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(wrong.json::<Value>().unwrap(), unknown.json::<Value>().unwrap(), "no hint which was wrong");
+
+    let alex = s.sign_in("alex");
+    let me: Value = s.call("get", "/api/me", Some(&alex), None).json().unwrap();
+    assert_eq!(me["id"], "alex");
+
+    let created = s.call(
+        "post",
+        "/api/cases",
+        Some(&alex),
+        Some(
+            json!({ "case_type": "finance", "subject": "Charged twice", "fields": { "invoice_number": "INV-100200" } }),
+        ),
+    );
+    assert_eq!(created.status(), 201);
+    let reference = created.json::<Value>().unwrap()["reference"].as_str().unwrap().to_string();
+    let note =
+        s.call("post", &format!("/api/cases/{reference}/notes"), Some(&alex), Some(json!({ "body": "Called back" })));
+    assert_eq!(note.status(), 201);
+    let case: Value = s.call("get", &format!("/api/cases/{reference}"), Some(&alex), None).json().unwrap();
+    assert_eq!(case["case"]["subject"], "Charged twice");
+    assert_eq!(case["notes"][0]["body"], "Called back");
+
+    // Visibility: alex owns it; chris (another team, no task on it) is told it does not exist.
+    let chris = s.sign_in("chris");
+    assert_eq!(s.call("get", &format!("/api/cases/{reference}"), Some(&chris), None).status(), 404);
+    let all: Vec<Value> = s.call("get", "/api/cases?limit=500", Some(&s.sign_in("ada")), None).json().unwrap();
+    let seen_by_chris: Vec<Value> = s.call("get", "/api/cases?limit=500", Some(&chris), None).json().unwrap();
+    assert!(seen_by_chris.len() < all.len() && all.iter().any(|c| c["reference"] == reference.as_str()));
+    assert!(seen_by_chris.iter().all(|c| c["reference"] != reference.as_str()));
+
+    // Completing a held task with one of its outcomes.
+    let (_, task) = s.case_held_by("alex", &[Role::Agent]);
+    let done = s.call("post", &format!("/api/tasks/{task}/complete"), Some(&alex), Some(json!({ "outcome": "fixed" })));
+    assert_eq!(done.status(), 200);
+    assert!(done.json::<Value>().unwrap()["events"].as_array().unwrap().iter().any(|e| e == "case_closed"));
+}
+
+#[test]
+fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
+    let s = serve();
+    let doc: Value = s.call("get", "/api/openapi.json", None, None).json().unwrap();
+    let served: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (m.clone(), path.clone())))
+        .collect();
+    let table: BTreeSet<(String, String)> = ACCESS.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    for endpoint in &served {
+        assert!(table.contains(endpoint), "{endpoint:?} is served but has no row in ACCESS");
+    }
+    for endpoint in &table {
+        assert!(
+            served.contains(endpoint) || endpoint.1 == "/api/openapi.json",
+            "{endpoint:?} is in ACCESS but not documented"
+        );
+    }
+
+    let roles: [(&str, Option<&str>, &[Role]); 4] = [
+        ("anyone", None, &[]),
+        ("agent", Some("alex"), &[Role::Agent]),
+        ("supervisor", Some("sam"), &[Role::Supervisor, Role::Agent]),
+        ("admin", Some("ada"), &[Role::Admin]),
+    ];
+    for (role, user, user_roles) in roles {
+        let token = user.map(|u| s.sign_in(u));
+        let (reference, task) = match user {
+            Some(u) if role != "admin" => s.case_held_by(u, user_roles),
+            _ => s.case_held_by("bea", &[Role::Agent]),
+        };
+        for (method, path, allowed) in ACCESS {
+            let concrete = path.replace("{reference}", &reference).replace("{id}", &task);
+            let body = match (*method, *path) {
+                ("post", "/api/login") => Some(json!({ "user": "bea", "password": PASSWORD })),
+                ("post", "/api/cases") => {
+                    Some(json!({ "case_type": "technical", "subject": "x", "fields": { "device": "Modem" } }))
+                }
+                ("post", "/api/cases/{reference}/notes") => Some(json!({ "body": "a note" })),
+                ("post", "/api/tasks/{id}/complete") => Some(json!({ "outcome": "no-such-outcome" })),
+                _ => None,
+            };
+            let status = s.call(method, &concrete, token.as_deref(), body).status().as_u16();
+            let may = allowed.contains(&"anyone")
+                || (token.is_some() && allowed.contains(&"signed_in"))
+                || allowed.contains(&role);
+            if may {
+                assert!(![401, 403].contains(&status), "{role} {method} {path}: {status}, should be allowed");
+            } else if token.is_none() {
+                assert_eq!(status, 401, "{role} {method} {path}");
+            } else {
+                assert_eq!(status, 403, "{role} {method} {path}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let s = serve();
+    let alex = s.sign_in("alex");
+    let (reference, task) = s.case_held_by("alex", &[Role::Agent]);
+    let before = s.events();
+    let raw = |path: &str, body: &str| {
+        s.http
+            .post(format!("{}{path}", s.url))
+            .bearer_auth(&alex)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    let cases: Vec<(Response, u16, &str)> = vec![
+        (raw("/api/cases", "{\"case_type\": "), 400, "bad_request"),
+        (raw("/api/cases", r#"{"case_type": "technical", "subject": 5}"#), 422, "bad_request"),
+        (raw("/api/cases", r#"{"case_type": "technical", "subject": "x", "colour": "red"}"#), 422, "bad_request"),
+        (raw("/api/cases", r#"{"case_type": "nope", "subject": "x"}"#), 422, "invalid_field"),
+        (
+            raw("/api/cases", r#"{"case_type": "technical", "subject": "x", "fields": {"device": "Toaster"}}"#),
+            422,
+            "invalid_field",
+        ),
+        (raw("/api/cases/NOPE-000001/notes", r#"{"body": "x"}"#), 404, "not_found"),
+        (raw(&format!("/api/cases/{reference}/notes"), r#"{"body": "   "}"#), 422, "invalid_field"),
+        (raw("/api/tasks/not-a-uuid/complete", r#"{"outcome": "fixed"}"#), 400, "bad_request"),
+        (raw(&format!("/api/tasks/{}/complete", uuid::Uuid::nil()), r#"{"outcome": "fixed"}"#), 404, "not_found"),
+        (raw(&format!("/api/tasks/{task}/complete"), r#"{"outcome": "teleported"}"#), 422, "invalid_field"),
+        (s.call("get", "/api/cases?limit=0", Some(&alex), None), 422, "invalid_field"),
+        (s.call("get", "/api/cases?limit=many", Some(&alex), None), 400, "bad_request"),
+        (s.call("get", "/api/nowhere", Some(&alex), None), 404, "not_found"),
+        (s.call("get", "/api/me", Some("not-a-token"), None), 401, "unauthorized"),
+    ];
+    // A body over the limit is refused from its Content-Length, before it is sent: the
+    // client below announces 2 MiB and sends none of it.
+    let oversize = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(s.url.trim_start_matches("http://")).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "POST /api/cases HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {alex}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            2 << 20
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    assert!(oversize.starts_with("HTTP/1.1 413"), "{oversize}");
+    assert!(oversize.contains("\"code\":\"too_large\""), "{oversize}");
+    for (i, (response, status, code)) in cases.into_iter().enumerate() {
+        assert_eq!(response.status().as_u16(), status, "case {i}");
+        let body: Value = response.json().unwrap_or_else(|e| panic!("case {i}: the body is not JSON: {e}"));
+        assert_eq!(body["code"], code, "case {i}: {body}");
+        assert!(!body["message"].as_str().unwrap().is_empty(), "case {i}");
+    }
+    assert_eq!(s.events(), before, "nothing was changed");
+}
+
+#[test]
+fn a_token_that_calls_too_fast_is_slowed_down() {
+    let s = serve();
+    let alex = s.sign_in("alex");
+    let statuses: Vec<u16> = (0..80).map(|_| s.call("get", "/api/me", Some(&alex), None).status().as_u16()).collect();
+    assert!(statuses.iter().take(casedesk_server::BURST as usize).all(|s| *s == 200));
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+#[test]
+fn the_openapi_document_describes_the_engine_types() {
+    let s = serve();
+    let doc: Value = s.call("get", "/api/openapi.json", None, None).json().unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for schema in ["CaseDetail", "CaseSummary", "Task", "ErrorPayload", "NewCase"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is described");
+    }
+}
