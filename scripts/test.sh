@@ -30,6 +30,9 @@ if git rev-parse --git-dir >/dev/null 2>&1 && [[ -n "$(git status --porcelain --
   exit 1
 fi
 
+step "Hub API against its served OpenAPI document (schemathesis)"
+scripts/api-fuzz.sh
+
 step "Desktop build with the UI embedded"
 scripts/tauri.sh build --debug --no-bundle
 

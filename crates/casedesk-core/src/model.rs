@@ -336,10 +336,10 @@ pub struct Event {
     pub at: DateTime<Utc>,
     pub kind: String,
     #[ts(type = "unknown")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub before: Value,
     #[ts(type = "unknown")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub after: Value,
 }
 

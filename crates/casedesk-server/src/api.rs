@@ -24,9 +24,44 @@ use uuid::Uuid;
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
     paths(login, me, list_cases, get_case, create_case, add_note, complete_task),
     components(schemas(ErrorPayload)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &CommonResponses)
 )]
 pub struct ApiDoc;
+
+/// The answers any endpoint may give, documented once for all of them.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        let common = [
+            ("400", "Malformed request"),
+            ("413", "Body over 1 MiB"),
+            ("415", "Not JSON"),
+            ("422", "A body of the wrong shape, or a value the engine refuses"),
+            ("429", "Too many requests"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                for (status, description) in common {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorPayload")))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -119,12 +154,18 @@ pub async fn me(caller: Caller) -> Json<User> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    /// At most this many (1 to 500; default 50).
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// How many to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<u32>,
 }
+
+pub const MAX_OFFSET: u32 = 1_000_000;
 
 /// The cases the caller may see, newest first.
 #[utoipa::path(get, path = "/api/cases", params(Page), security(("token" = [])),
@@ -138,6 +179,9 @@ pub async fn list_cases(
     let limit = page.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 500"));
+    }
+    if page.offset.is_some_and(|o| o > MAX_OFFSET) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "offset: must be 0 to 1000000"));
     }
     let engine = hub.engine.clone();
     blocking(move || engine.case_summaries_for(&caller.user, limit, page.offset.unwrap_or(0))).await.map(Json)
@@ -164,6 +208,7 @@ pub struct NewCase {
     pub intent: Option<String>,
     #[serde(default)]
     pub customer_id: Option<Uuid>,
+    #[schema(min_length = 1, max_length = 200)]
     pub subject: String,
     #[serde(default)]
     pub description: String,
@@ -214,6 +259,7 @@ pub async fn create_case(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
+    #[schema(min_length = 1, max_length = 20000)]
     pub body: String,
 }
 
@@ -221,7 +267,7 @@ pub struct NewNote {
 #[utoipa::path(post, path = "/api/cases/{reference}/notes", request_body = NewNote,
     params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
     responses((status = 201, body = Created), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
-        (status = 404, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+        (status = 403, body = ErrorPayload), (status = 404, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
 pub async fn add_note(
     State(hub): State<Arc<Hub>>,
     caller: Caller,

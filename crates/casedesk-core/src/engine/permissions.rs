@@ -26,7 +26,12 @@ pub fn require(actor: &Actor, action: Action) -> Result<()> {
     } else {
         Err(Error::Forbidden {
             actor: actor.user_id.clone(),
-            action: format!("{action:?}").to_lowercase(),
+            action: match action {
+                Action::Configure => "change the workspace configuration",
+                Action::WorkCases => "work on cases",
+                Action::AssignOthers => "assign work to others",
+            }
+            .into(),
             rule: rule.into(),
         })
     }
