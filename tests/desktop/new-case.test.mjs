@@ -7,16 +7,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { artifacts, openDesk } from "./session.mjs";
+import { artifacts, openDesk, press as pressIn } from "./session.mjs";
 
 test("typing 'my card was charged twice' suggests Finance / Billing dispute first", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "casedesk-e2e-new-case-"));
   const desk = await openDesk(["--data-dir", dataDir, "--user", "alex"]);
   const { driver } = desk;
-  const press = async (el) => {
-    await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", el);
-    await el.click();
-  };
+  const press = (element) => pressIn(driver, element);
   try {
     await press(await driver.wait(until.elementLocated(By.css("[data-testid=new-case-button]")), 20000));
     const sheet = await driver.wait(until.elementLocated(By.css("[data-testid=new-case]")), 5000);

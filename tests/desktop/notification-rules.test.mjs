@@ -7,17 +7,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { artifacts, openDesk } from "./session.mjs";
+import { artifacts, openDesk, press as pressIn } from "./session.mjs";
 
 test("an admin defines a rule, sees a bad variable refused next to the message, and sets do-not-disturb", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "casedesk-e2e-rules-"));
   const desk = await openDesk(["--data-dir", dataDir, "--user", "ada"]);
   const { driver } = desk;
-  // The sheet scrolls; bring a control to the middle before pressing it.
-  const press = async (el) => {
-    await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", el);
-    await el.click();
-  };
+  const press = (element) => pressIn(driver, element);
   try {
     const bell = await driver.wait(until.elementLocated(By.css("[data-testid=notifications]")), 20000);
     await bell.click();

@@ -43,3 +43,9 @@ export async function openDesk(args) {
     },
   };
 }
+
+/** Brings a control to the middle of the window (sheets scroll) and clicks it. */
+export async function press(driver, element) {
+  await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", element);
+  await element.click();
+}

@@ -21,27 +21,16 @@ fn key(s: &generated::Sample) -> IntentKey {
 fn main() {
     let set = generated::generate(2_500, 42);
     let (train, test) = set.split_at(2_000);
-    let mut model = Classifier::new();
-    for s in train {
-        model.learn(&key(s), &s.text);
-    }
-    let mut counts = std::collections::HashMap::new();
-    for s in train {
-        *counts.entry(s.intent).or_insert(0usize) += 1;
-    }
-    let common = counts.iter().max_by_key(|(_, n)| **n).map(|(i, _)| *i).unwrap();
-    let (mut top1, mut top3, mut base) = (0, 0, 0);
-    for s in test {
-        let ranked = model.rank(&s.text);
-        let at = ranked.iter().position(|(k, _)| k.intent == s.intent);
-        top1 += usize::from(at == Some(0));
-        top3 += usize::from(at.is_some_and(|p| p < 3));
-        base += usize::from(s.intent == common);
-    }
-    let pct = |n: usize| 100.0 * n as f64 / test.len() as f64;
+    let a = generated::evaluate(train, test);
     println!("casedesk intent suggestion benchmark");
     println!("\n1. accuracy, {} held out of {}", test.len(), set.len());
-    println!("   top-1 {:.1}%   top-3 {:.1}%   always '{common}': {:.1}%", pct(top1), pct(top3), pct(base));
+    println!(
+        "   top-1 {:.1}%   top-3 {:.1}%   always '{}': {:.1}%",
+        100.0 * a.top1,
+        100.0 * a.top3,
+        a.most_common_intent,
+        100.0 * a.most_common
+    );
 
     let big = generated::generate(100_000, 7);
     let start = Instant::now();

@@ -435,7 +435,11 @@ fn bad_configuration_is_refused_and_changes_nothing() {
         (Command::DefineQueue { queue: bad_rings }, admin(), "rings: rings must be listed with growing after_seconds"),
         (Command::DefineQueue { queue: no_alert }, admin(), "alert_timeout_seconds: must be at least 1 second"),
         (Command::DefineQueue { queue: unknown_skill }, admin(), "rings.drop_skills.juggling: is not a defined skill"),
-        (Command::DefineQueue { queue: QueueConfig::pull("Finances_group_B") }, alex(), "alex may not change the workspace configuration"),
+        (
+            Command::DefineQueue { queue: QueueConfig::pull("Finances_group_B") },
+            alex(),
+            "alex may not change the workspace configuration",
+        ),
         (
             Command::DefinePresenceLabels { labels: [(Presence::Meal, vec![" ".to_string()])].into() },
             admin(),

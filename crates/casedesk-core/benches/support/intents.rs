@@ -239,3 +239,42 @@ pub fn generate(n: usize, seed: u64) -> Vec<Sample> {
         })
         .collect()
 }
+
+/// Shares of a held-out set: right first, right in the top three, right by always
+/// guessing the training set's most common intent, and given a suggestion at all.
+pub struct Accuracy {
+    pub top1: f64,
+    pub top3: f64,
+    pub most_common: f64,
+    pub answered: f64,
+    pub most_common_intent: &'static str,
+}
+
+/// Trains a fresh model on `train` and measures it on `test`.
+pub fn evaluate(train: &[Sample], test: &[Sample]) -> Accuracy {
+    use casedesk_core::intent::{Classifier, IntentKey, MIN_CONFIDENCE};
+    let mut model = Classifier::new();
+    let mut frequency = std::collections::HashMap::new();
+    for s in train {
+        model.learn(&IntentKey { case_type: s.case_type.into(), intent: s.intent.into() }, &s.text);
+        *frequency.entry(s.intent).or_insert(0usize) += 1;
+    }
+    let most_common_intent = frequency.iter().max_by_key(|(_, n)| **n).map(|(i, _)| *i).expect("a training set");
+    let (mut top1, mut top3, mut base, mut answered) = (0, 0, 0, 0);
+    for s in test {
+        let ranked = model.rank(&s.text);
+        let at = ranked.iter().position(|(k, _)| k.intent == s.intent);
+        top1 += usize::from(at == Some(0));
+        top3 += usize::from(at.is_some_and(|p| p < 3));
+        base += usize::from(s.intent == most_common_intent);
+        answered += usize::from(ranked.first().is_some_and(|(_, p)| *p >= MIN_CONFIDENCE));
+    }
+    let share = |n: usize| n as f64 / test.len() as f64;
+    Accuracy {
+        top1: share(top1),
+        top3: share(top3),
+        most_common: share(base),
+        answered: share(answered),
+        most_common_intent,
+    }
+}
