@@ -14,7 +14,7 @@ fi
 cargo build --quiet -p casedesk-server
 
 dir=$(mktemp -d)
-port=18181
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 password=schemathesis-demo-password
 CASEDESK_DEMO_PASSWORD=$password target/debug/casedesk-server --data-dir "$dir" --listen "127.0.0.1:$port" --demo &
 hub=$!

@@ -1,12 +1,26 @@
 // Starts tauri-driver and opens a WebDriver session on the real desktop binary.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Builder } from "selenium-webdriver";
 
 export const root = resolve(import.meta.dirname, "../..");
 export const application = process.env.CASEDESK_BINARY ?? join(root, "target/debug/casedesk");
 export const artifacts = join(root, "target/test-artifacts");
+
+/** A port nothing listens on now (the system picks it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 async function waitForPort(port, ms) {
   const deadline = Date.now() + ms;
@@ -24,8 +38,9 @@ async function waitForPort(port, ms) {
 /** The app started with `args`; returns { driver, close }. */
 export async function openDesk(args) {
   if (!existsSync(application)) throw new Error(`build the app first: ${application}`);
-  const port = 4444;
-  const tauriDriver = spawn("tauri-driver", ["--port", String(port)], {
+  // Free ports, so a suite never collides with another WebDriver on this machine.
+  const [port, nativePort] = [await freePort(), await freePort()];
+  const tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, WEBKIT_DISABLE_COMPOSITING_MODE: "1" },
   });
