@@ -277,7 +277,7 @@ pub async fn add_note(
     let Json(note) = body?;
     let engine = hub.engine.clone();
     let done = blocking(move || {
-        let case = engine.case_detail_for(&caller.user, &reference)?.case;
+        let case = engine.visible_case(&caller.user, &reference)?;
         engine.execute(&caller.actor(), Command::AddNote { case_id: case.id, body: note.body })
     })
     .await?;

@@ -296,12 +296,17 @@ impl Engine {
     /// A case as `user` may see it (see `permissions::can_see_case`); not found
     /// otherwise, so a case's existence is not told to those who may not see it.
     pub fn case_detail_for(&self, user: &User, reference: &str) -> Result<CaseDetail> {
+        self.case_detail(self.visible_case(user, reference)?.id)
+    }
+
+    /// The case with `reference` if `user` may see it; not found otherwise.
+    pub fn visible_case(&self, user: &User, reference: &str) -> Result<Case> {
         let case = self.case_by_reference(reference)?.ok_or_else(|| Error::not_found("case", reference))?;
         let tasks = self.read(|db| db.tasks_of_case(case.id))?;
         if !permissions::can_see_case(user, &case, &tasks) {
             return Err(Error::not_found("case", reference));
         }
-        self.case_detail(case.id)
+        Ok(case)
     }
 
     /// The cases `user` may see, newest first, a page at a time.
