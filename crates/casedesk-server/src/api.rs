@@ -22,7 +22,7 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
-    paths(login, me, list_cases, get_case, create_case, add_note, complete_task),
+    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, complete_task, open_api_token),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -42,7 +42,7 @@ impl utoipa::Modify for CommonResponses {
             ("429", "Too many requests"),
         ];
         for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+            for op in [&mut item.get, &mut item.post, &mut item.patch].into_iter().flatten() {
                 for (status, description) in common {
                     op.responses.responses.entry(status.to_string()).or_insert_with(|| {
                         RefOr::T(
@@ -163,6 +163,9 @@ pub struct Page {
     /// How many to skip (default 0).
     #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<u32>,
+    /// Only cases whose reference, subject, description or customer name contains this.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
 }
 
 pub const MAX_OFFSET: u32 = 1_000_000;
@@ -183,8 +186,18 @@ pub async fn list_cases(
     if page.offset.is_some_and(|o| o > MAX_OFFSET) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "offset: must be 0 to 1000000"));
     }
+    if page.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "q: must be at most 200 characters",
+        ));
+    }
     let engine = hub.engine.clone();
-    blocking(move || engine.case_summaries_for(&caller.user, limit, page.offset.unwrap_or(0))).await.map(Json)
+    let query = page.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    blocking(move || engine.case_summaries_for(&caller.user, query.as_deref(), limit, page.offset.unwrap_or(0)))
+        .await
+        .map(Json)
 }
 
 /// One case with its tasks, notes, attachments, interactions, customer and history.
@@ -327,4 +340,111 @@ pub async fn complete_task(
     })
     .await?;
     Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldChanges {
+    /// The form fields to change; the others keep their values.
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+}
+
+/// Changes form fields of a case the caller may see (checked by the case type's rules).
+#[utoipa::path(patch, path = "/api/cases/{reference}", request_body = FieldChanges,
+    params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
+    responses((status = 200, body = Completed), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload),
+        (status = 404, body = ErrorPayload), (status = 409, body = ErrorPayload)))]
+pub async fn update_case(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    body: Result<Json<FieldChanges>, JsonRejection>,
+) -> Result<Json<Completed>, ApiError> {
+    let Json(changes) = body?;
+    let engine = hub.engine.clone();
+    let done = blocking(move || {
+        let case = engine.visible_case(&caller.user, &reference)?;
+        engine.execute(&caller.actor(), Command::UpdateCaseFields { case_id: case.id, fields: changes.fields })
+    })
+    .await?;
+    Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// One of the case type's statuses that the current one may move to.
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Moves a case the caller may see to another status (the case type's transitions apply).
+#[utoipa::path(post, path = "/api/cases/{reference}/status", request_body = StatusChange,
+    params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
+    responses((status = 200, body = Completed), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload),
+        (status = 404, body = ErrorPayload), (status = 409, body = ErrorPayload)))]
+pub async fn change_status(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    body: Result<Json<StatusChange>, JsonRejection>,
+) -> Result<Json<Completed>, ApiError> {
+    let Json(change) = body?;
+    let engine = hub.engine.clone();
+    let done = blocking(move || {
+        let case = engine.visible_case(&caller.user, &reference)?;
+        engine.execute(
+            &caller.actor(),
+            Command::ChangeCaseStatus { case_id: case.id, status: change.status, reason: change.reason },
+        )
+    })
+    .await?;
+    Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiToken {
+    /// The user the system acts as.
+    pub user_id: String,
+    /// What the token is for, e.g. "CRM sync".
+    #[schema(min_length = 1, max_length = 100)]
+    pub label: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ApiToken {
+    /// Shown once; only its digest is kept.
+    pub token: String,
+}
+
+/// Opens an API token for a system (admins only). It does not expire.
+#[utoipa::path(post, path = "/api/tokens", request_body = NewApiToken, security(("token" = [])),
+    responses((status = 201, body = ApiToken), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload),
+        (status = 404, body = ErrorPayload)))]
+pub async fn open_api_token(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    body: Result<Json<NewApiToken>, JsonRejection>,
+) -> Result<(StatusCode, Json<ApiToken>), ApiError> {
+    let Json(request) = body?;
+    let token = auth::new_token();
+    let token_digest = auth::digest(&token);
+    let engine = hub.engine.clone();
+    blocking(move || {
+        engine.execute(
+            &caller.actor(),
+            Command::OpenAccessToken {
+                user_id: request.user_id,
+                token_digest,
+                kind: TokenKind::Api,
+                label: request.label,
+                expires_at: None,
+            },
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(ApiToken { token })))
 }

@@ -36,9 +36,12 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("get", "/api/me", &["signed_in"]),
     ("get", "/api/cases", &["signed_in"]),
     ("get", "/api/cases/{reference}", &["signed_in"]),
+    ("patch", "/api/cases/{reference}", &["agent", "supervisor"]),
+    ("post", "/api/cases/{reference}/status", &["agent", "supervisor"]),
     ("post", "/api/cases", &["agent", "supervisor"]),
     ("post", "/api/cases/{reference}/notes", &["agent", "supervisor"]),
     ("post", "/api/tasks/{id}/complete", &["agent", "supervisor"]),
+    ("post", "/api/tokens", &["admin"]),
     ("get", "/api/openapi.json", &["anyone"]),
 ];
 
@@ -77,7 +80,9 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/login", post(api::login))
         .route("/api/me", get(api::me))
         .route("/api/cases", get(api::list_cases).post(api::create_case))
-        .route("/api/cases/{reference}", get(api::get_case))
+        .route("/api/cases/{reference}", get(api::get_case).patch(api::update_case))
+        .route("/api/cases/{reference}/status", post(api::change_status))
+        .route("/api/tokens", post(api::open_api_token))
         .route("/api/cases/{reference}/notes", post(api::add_note))
         .route("/api/tasks/{id}/complete", post(api::complete_task))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))

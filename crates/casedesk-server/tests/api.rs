@@ -56,6 +56,7 @@ impl Served {
         let url = format!("{}{path}", self.url);
         let mut r = match method {
             "get" => self.http.get(url),
+            "patch" => self.http.patch(url),
             _ => self.http.post(url),
         };
         if let Some(t) = token {
@@ -191,6 +192,9 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
                 }
                 ("post", "/api/cases/{reference}/notes") => Some(json!({ "body": "a note" })),
                 ("post", "/api/tasks/{id}/complete") => Some(json!({ "outcome": "no-such-outcome" })),
+                ("patch", "/api/cases/{reference}") => Some(json!({ "fields": { "serial_number": "ABC12345" } })),
+                ("post", "/api/cases/{reference}/status") => Some(json!({ "status": "no-such-status" })),
+                ("post", "/api/tokens") => Some(json!({ "user_id": "bea", "label": "CRM sync" })),
                 _ => None,
             };
             let status = s.call(method, &concrete, token.as_deref(), body).status().as_u16();
@@ -288,4 +292,55 @@ fn the_openapi_document_describes_the_engine_types() {
     for schema in ["CaseDetail", "CaseSummary", "Task", "ErrorPayload", "NewCase"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is described");
     }
+}
+
+#[test]
+fn a_crm_searches_updates_and_moves_cases_with_an_api_token() {
+    let s = serve();
+    let ada = s.sign_in("ada");
+    let opened = s.call("post", "/api/tokens", Some(&ada), Some(json!({ "user_id": "sam", "label": "CRM sync" })));
+    assert_eq!(opened.status(), 201);
+    let crm = opened.json::<Value>().unwrap()["token"].as_str().unwrap().to_string();
+    let unknown = s.call("post", "/api/tokens", Some(&ada), Some(json!({ "user_id": "zed", "label": "x" })));
+    assert_eq!(unknown.status(), 404);
+
+    // The token works like a session, as the user it was opened for.
+    let me: Value = s.call("get", "/api/me", Some(&crm), None).json().unwrap();
+    assert_eq!(me["id"], "sam");
+    let (reference, _) = s.case_held_by("sam", &[Role::Supervisor, Role::Agent]);
+    let found: Vec<Value> = s.call("get", "/api/cases?q=held%20by%20sam", Some(&crm), None).json().unwrap();
+    assert_eq!(found.iter().map(|c| c["reference"].clone()).collect::<Vec<_>>(), [json!(reference)]);
+    let none: Vec<Value> = s.call("get", "/api/cases?q=100%25_nothing", Some(&crm), None).json().unwrap();
+    assert!(none.is_empty(), "wildcards in the query are taken literally");
+
+    let changed = s.call(
+        "patch",
+        &format!("/api/cases/{reference}"),
+        Some(&crm),
+        Some(json!({ "fields": { "serial_number": "ABC12345" } })),
+    );
+    assert_eq!(changed.status(), 200);
+    let bad = s.call(
+        "patch",
+        &format!("/api/cases/{reference}"),
+        Some(&crm),
+        Some(json!({ "fields": { "serial_number": "x" } })),
+    );
+    assert_eq!(bad.status(), 422);
+    assert!(bad.json::<Value>().unwrap()["message"].as_str().unwrap().starts_with("serial_number:"));
+    let moved = s.call(
+        "post",
+        &format!("/api/cases/{reference}/status"),
+        Some(&crm),
+        Some(json!({ "status": "waiting_customer" })),
+    );
+    assert_eq!(moved.status(), 200);
+    let case: Value = s.call("get", &format!("/api/cases/{reference}"), Some(&crm), None).json().unwrap();
+    assert_eq!(
+        (case["case"]["status"].as_str(), case["case"]["fields"]["serial_number"].as_str()),
+        (Some("waiting_customer"), Some("ABC12345"))
+    );
+    let refused =
+        s.call("post", &format!("/api/cases/{reference}/status"), Some(&crm), Some(json!({ "status": "resolved" })));
+    assert_eq!(refused.status(), 409, "waiting_customer cannot go straight to resolved");
 }

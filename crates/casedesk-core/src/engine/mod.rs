@@ -309,17 +309,24 @@ impl Engine {
         Ok(case)
     }
 
-    /// The cases `user` may see, newest first, a page at a time.
-    pub fn case_summaries_for(&self, user: &User, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+    /// The cases `user` may see, newest first, a page at a time; with `query`, only
+    /// those whose reference, subject, description or customer name contains it.
+    pub fn case_summaries_for(
+        &self,
+        user: &User,
+        query: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<CaseSummary>> {
         if user.roles.contains(&Role::Admin) {
-            return self.case_summaries(limit, offset);
+            return self.read(|db| db.search_case_summaries(query, limit, offset));
         }
         let mut out = vec![];
         let mut skipped = 0;
         let mut at = 0;
         // Read in pages until the caller's page is full or the cases run out.
         loop {
-            let page = self.case_summaries(200, at)?;
+            let page = self.read(|db| db.search_case_summaries(query, 200, at))?;
             if page.is_empty() {
                 return Ok(out);
             }

@@ -304,6 +304,10 @@ impl Db {
         rows::case_summaries(&self.conn, limit, offset)
     }
 
+    pub fn search_case_summaries(&self, query: Option<&str>, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+        rows::search_case_summaries(&self.conn, query, limit, offset)
+    }
+
     pub fn count(&self, table: Table) -> Result<i64> {
         Ok(self.conn.query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| r.get(0))?)
     }

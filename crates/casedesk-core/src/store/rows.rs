@@ -134,6 +134,11 @@ pub fn customer_by_id(conn: &Connection, id: Uuid) -> Result<Option<Customer>> {
     Ok(conn.prepare_cached(&sql)?.query_row([id], customer_from_row).optional()?)
 }
 
+/// `text` with LIKE's wildcards escaped (for `ESCAPE '\\'`).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// By name prefix or word, exact email (any case), phone digits, or external id.
 pub fn search_customers(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Customer>> {
     let q = query.trim().to_lowercase();
@@ -141,7 +146,7 @@ pub fn search_customers(conn: &Connection, query: &str, limit: u32) -> Result<Ve
         return Ok(vec![]);
     }
     let phone = crate::fields::normalise_phone(&q).unwrap_or_else(|| "\u{0}".into());
-    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = like_escaped(&q);
     let sql = format!(
         "SELECT {CUSTOMER_COLUMNS} FROM customers
          WHERE name_key LIKE ?1 ESCAPE '\\' OR name_key LIKE ?2 ESCAPE '\\' OR email = ?3 COLLATE NOCASE
@@ -272,6 +277,19 @@ pub fn events_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Event>> {
 
 /// Newest first: ids are time-ordered (UUID v7), so the primary key gives the order.
 pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+    search_case_summaries(conn, None, limit, offset)
+}
+
+/// Cases whose reference, subject, description or customer name contains `query`
+/// (case-insensitive; all cases when none), newest first. A scan: fine for a desk's or a
+/// small hub's cases; a text index would serve a large hub.
+pub fn search_case_summaries(
+    conn: &Connection,
+    query: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<CaseSummary>> {
+    let pattern = query.map(|q| format!("%{}%", like_escaped(q)));
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.reference, c.case_type, v.name, c.status, c.status_category, c.stage, c.priority, c.subject,
                 cu.name,
@@ -280,9 +298,11 @@ pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<
          FROM cases c
          JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version
          LEFT JOIN customers cu ON cu.id = c.customer_id
+         WHERE ?3 IS NULL OR c.reference LIKE ?3 ESCAPE '\\' OR c.subject LIKE ?3 ESCAPE '\\'
+            OR c.description LIKE ?3 ESCAPE '\\' OR cu.name LIKE ?3 ESCAPE '\\'
          ORDER BY c.id DESC LIMIT ?1 OFFSET ?2",
     )?;
-    let rows = st.query_map(params![limit, offset], |r| {
+    let rows = st.query_map(params![limit, offset, pattern], |r| {
         Ok(CaseSummary {
             id: r.get(0)?,
             reference: r.get(1)?,
