@@ -97,6 +97,9 @@ pub enum Command {
         external_id: Option<String>,
         customer_id: Option<Uuid>,
         summary: String,
+        /// A case to link it to, in the same transaction.
+        #[serde(default)]
+        case_id: Option<Uuid>,
     },
     LinkInteraction {
         case_id: Uuid,

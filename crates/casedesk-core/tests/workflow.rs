@@ -490,6 +490,7 @@ fn interactions_link_many_to_many() {
                     external_id: Some("C-1".into()),
                     customer_id: None,
                     summary: "call".into(),
+                    case_id: None,
                 },
             )
             .unwrap(),
@@ -509,6 +510,22 @@ fn interactions_link_many_to_many() {
     assert!(again.events.is_empty(), "linking twice is a no-op");
     assert_eq!(w.engine.case_detail(a).unwrap().interactions[0].id, call);
     assert_eq!(w.engine.case_detail(b).unwrap().interactions[0].id, call);
+
+    // Created and linked in one transaction; a case that does not exist leaves no interaction.
+    let contact = |case_id| Command::CreateInteraction {
+        channel: casedesk_core::model::Channel::Email,
+        external_id: Some("M-9".into()),
+        customer_id: None,
+        summary: "mail".into(),
+        case_id: Some(case_id),
+    };
+    let before = w.snapshot();
+    assert!(w.engine.execute(&alex(), contact(uuid::Uuid::nil())).is_err());
+    assert_eq!(w.snapshot(), before);
+    let done = w.engine.execute(&alex(), contact(a)).unwrap();
+    let kinds: Vec<_> = done.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["interaction_created", "interaction_linked"]);
+    assert_eq!(w.engine.case_detail(a).unwrap().interactions.len(), 2);
 }
 
 #[test]

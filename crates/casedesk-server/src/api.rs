@@ -22,7 +22,7 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
-    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, complete_task, open_api_token),
+    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -447,4 +447,48 @@ pub async fn open_api_token(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(ApiToken { token })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInteraction {
+    /// voice, email, chat, sms or web.
+    #[schema(value_type = String)]
+    pub channel: casedesk_core::model::Channel,
+    /// The id the contact has in the system it came from (a call id, a message id).
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// Records a contact with the customer (a call, a message) and links it to a case the
+/// caller may see, in one transaction.
+#[utoipa::path(post, path = "/api/cases/{reference}/interactions", request_body = NewInteraction,
+    params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
+    responses((status = 201, body = Created), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload),
+        (status = 404, body = ErrorPayload)))]
+pub async fn add_interaction(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    body: Result<Json<NewInteraction>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let Json(contact) = body?;
+    let engine = hub.engine.clone();
+    let done = blocking(move || {
+        let case = engine.visible_case(&caller.user, &reference)?;
+        engine.execute(
+            &caller.actor(),
+            Command::CreateInteraction {
+                channel: contact.channel,
+                external_id: contact.external_id,
+                customer_id: case.customer_id,
+                summary: contact.summary,
+                case_id: Some(case.id),
+            },
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: done.created_id.unwrap_or_default(), reference: None })))
 }

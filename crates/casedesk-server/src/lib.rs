@@ -40,6 +40,7 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("post", "/api/cases/{reference}/status", &["agent", "supervisor"]),
     ("post", "/api/cases", &["agent", "supervisor"]),
     ("post", "/api/cases/{reference}/notes", &["agent", "supervisor"]),
+    ("post", "/api/cases/{reference}/interactions", &["agent", "supervisor"]),
     ("post", "/api/tasks/{id}/complete", &["agent", "supervisor"]),
     ("post", "/api/tokens", &["admin"]),
     ("get", "/api/openapi.json", &["anyone"]),
@@ -84,6 +85,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/cases/{reference}/status", post(api::change_status))
         .route("/api/tokens", post(api::open_api_token))
         .route("/api/cases/{reference}/notes", post(api::add_note))
+        .route("/api/cases/{reference}/interactions", post(api::add_interaction))
         .route("/api/tasks/{id}/complete", post(api::complete_task))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })

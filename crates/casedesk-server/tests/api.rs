@@ -191,6 +191,9 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
                     Some(json!({ "case_type": "technical", "subject": "x", "fields": { "device": "Modem" } }))
                 }
                 ("post", "/api/cases/{reference}/notes") => Some(json!({ "body": "a note" })),
+                ("post", "/api/cases/{reference}/interactions") => {
+                    Some(json!({ "channel": "voice", "summary": "called" }))
+                }
                 ("post", "/api/tasks/{id}/complete") => Some(json!({ "outcome": "no-such-outcome" })),
                 ("patch", "/api/cases/{reference}") => Some(json!({ "fields": { "serial_number": "ABC12345" } })),
                 ("post", "/api/cases/{reference}/status") => Some(json!({ "status": "no-such-status" })),
@@ -340,6 +343,15 @@ fn a_crm_searches_updates_and_moves_cases_with_an_api_token() {
         (case["case"]["status"].as_str(), case["case"]["fields"]["serial_number"].as_str()),
         (Some("waiting_customer"), Some("ABC12345"))
     );
+    let call = s.call(
+        "post",
+        &format!("/api/cases/{reference}/interactions"),
+        Some(&crm),
+        Some(json!({ "channel": "voice", "external_id": "CALL-7", "summary": "Customer called back" })),
+    );
+    assert_eq!(call.status(), 201);
+    let case: Value = s.call("get", &format!("/api/cases/{reference}"), Some(&crm), None).json().unwrap();
+    assert_eq!(case["interactions"][0]["external_id"], "CALL-7");
     let refused =
         s.call("post", &format!("/api/cases/{reference}/status"), Some(&crm), Some(json!({ "status": "resolved" })));
     assert_eq!(refused.status(), 409, "waiting_customer cannot go straight to resolved");

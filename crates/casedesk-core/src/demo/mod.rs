@@ -190,6 +190,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
             external_id: Some("CALL-88121".into()),
             customer_id: Some(maria),
             summary: "Internet drops every evening".into(),
+            case_id: None,
         },
     )?;
     let create = |actor: &Actor,

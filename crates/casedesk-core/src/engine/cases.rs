@@ -208,8 +208,10 @@ pub fn create_interaction(
     external_id: Option<String>,
     customer_id: Option<Uuid>,
     summary: String,
+    case_id: Option<Uuid>,
 ) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
+    let case = case_id.map(|id| ctx.case(id)).transpose()?;
     if let Some(c) = customer_id {
         ctx.tx.customer(c)?.ok_or_else(|| Error::field("customer_id", format!("customer {c} does not exist")))?;
     }
@@ -227,7 +229,11 @@ pub fn create_interaction(
     };
     ctx.tx.insert_interaction(&interaction)?;
     ctx.created_id = Some(interaction.id.to_string());
-    ctx.emit("interaction_created", None, None, Value::Null, serde_json::to_value(&interaction)?)
+    ctx.emit("interaction_created", None, None, Value::Null, serde_json::to_value(&interaction)?)?;
+    match case {
+        Some(case) => link(ctx, &case, interaction.id),
+        None => Ok(()),
+    }
 }
 
 pub fn link_interaction(ctx: &mut Ctx, case_id: Uuid, interaction_id: Uuid) -> Result<()> {

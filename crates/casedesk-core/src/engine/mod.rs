@@ -464,8 +464,8 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         AddAttachment { case_id, file_name, content_type, content } => {
             attachments::add(ctx, case_id, &file_name, &content_type, &content)
         }
-        CreateInteraction { channel, external_id, customer_id, summary } => {
-            cases::create_interaction(ctx, channel, external_id, customer_id, summary)
+        CreateInteraction { channel, external_id, customer_id, summary, case_id } => {
+            cases::create_interaction(ctx, channel, external_id, customer_id, summary, case_id)
         }
         LinkInteraction { case_id, interaction_id } => cases::link_interaction(ctx, case_id, interaction_id),
         ReserveReferenceBlock { prefix, size } => references::reserve(ctx, &prefix, size),
