@@ -221,7 +221,7 @@ pub struct NewCase {
     pub intent: Option<String>,
     #[serde(default)]
     pub customer_id: Option<Uuid>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1)]
     pub subject: String,
     #[serde(default)]
     pub description: String,
@@ -269,10 +269,12 @@ pub async fn create_case(
     Ok((StatusCode::CREATED, Json(Created { id: done.created_id.unwrap_or_default(), reference: done.reference })))
 }
 
+// Text lengths are the engine's rule (it trims before it counts), so the schema states
+// only that text may not be empty.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1)]
     pub body: String,
 }
 
@@ -410,7 +412,7 @@ pub struct NewApiToken {
     /// The user the system acts as.
     pub user_id: String,
     /// What the token is for, e.g. "CRM sync".
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1)]
     pub label: String,
 }
 
