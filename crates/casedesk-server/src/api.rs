@@ -317,6 +317,12 @@ pub struct Completed {
     pub events: Vec<String>,
 }
 
+impl From<casedesk_core::Executed> for Completed {
+    fn from(done: casedesk_core::Executed) -> Self {
+        Completed { events: done.events.into_iter().map(|e| e.kind).collect() }
+    }
+}
+
 /// Completes a task the caller holds, with an outcome.
 #[utoipa::path(post, path = "/api/tasks/{id}/complete", request_body = Completion,
     params(("id" = Uuid, Path)), security(("token" = [])),
@@ -341,7 +347,7 @@ pub async fn complete_task(
         )
     })
     .await?;
-    Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+    Ok(Json(Completed::from(done)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -370,7 +376,7 @@ pub async fn update_case(
         engine.execute(&caller.actor(), Command::UpdateCaseFields { case_id: case.id, fields: changes.fields })
     })
     .await?;
-    Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+    Ok(Json(Completed::from(done)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -403,7 +409,7 @@ pub async fn change_status(
         )
     })
     .await?;
-    Ok(Json(Completed { events: done.events.into_iter().map(|e| e.kind).collect() }))
+    Ok(Json(Completed::from(done)))
 }
 
 #[derive(Deserialize, ToSchema)]
