@@ -56,6 +56,29 @@ pub struct FieldDef {
     /// Shown to the customer in the status portal.
     #[serde(default)]
     pub customer_visible: bool,
+    /// A built-in check of a common format, for text fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub format: Option<Format>,
+    /// For `postcode`: the country whose postcodes the value must be (ISO code, e.g. "DE")…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub country: Option<String>,
+    /// …or the field of the same form that holds the country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub country_field: Option<String>,
+}
+
+/// Formats checked by [`crate::formats`]; values are kept in their compact form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Format {
+    Iban,
+    /// A payment card number with a valid Luhn check digit.
+    Card,
+    Postcode,
 }
 
 /// A definition problem, with the key it concerns (for locating the line).
@@ -123,7 +146,57 @@ impl FieldDef {
             (_, Some(_)) => return p("pattern", format!("field '{}': pattern applies only to regex fields", self.id)),
             _ => {}
         }
-        Ok(())
+        self.check_format_definition()
+    }
+
+    fn check_format_definition(&self) -> std::result::Result<(), DefProblem> {
+        let p = |key, rule: String| Err(DefProblem { key, rule });
+        let Some(format) = self.format else {
+            if self.country.is_some() || self.country_field.is_some() {
+                return p("country", format!("field '{}': country applies only to postcode fields", self.id));
+            }
+            return Ok(());
+        };
+        if self.kind != FieldKind::Text {
+            return p("format", format!("field '{}': a format applies only to text fields", self.id));
+        }
+        match (format, &self.country, &self.country_field) {
+            (Format::Postcode, None, None) => {
+                p("format", format!("postcode field '{}' needs a country or a country_field", self.id))
+            }
+            (Format::Postcode, Some(_), Some(_)) => {
+                p("country", format!("field '{}': give a country or a country_field, not both", self.id))
+            }
+            (Format::Postcode, Some(c), None) if crate::formats::postcode("", c).is_none() => p(
+                "country",
+                format!(
+                    "field '{}': no postcode rule for country '{c}'; known: {}",
+                    self.id,
+                    crate::formats::postcode_countries().join(", ")
+                ),
+            ),
+            (Format::Iban | Format::Card, Some(_), _) | (Format::Iban | Format::Card, _, Some(_)) => {
+                p("country", format!("field '{}': country applies only to postcode fields", self.id))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a value against the field's format; returns it in its compact form.
+    fn check_format(&self, s: &str) -> Result<String> {
+        let err = |rule: String| Err(Error::field(&self.id, rule));
+        match self.format {
+            None => Ok(s.to_string()),
+            Some(Format::Iban) => crate::formats::iban(s)
+                .map_or_else(|| err("must be a valid IBAN, like DE89 3704 0044 0532 0130 00".into()), Ok),
+            Some(Format::Card) => crate::formats::card_number(s)
+                .map_or_else(|| err("must be a card number of 12 to 19 digits with a valid check digit".into()), Ok),
+            Some(Format::Postcode) => match &self.country {
+                Some(country) => postcode_in(&self.id, s, country),
+                // The country comes from another field: checked with the whole form.
+                None => Ok(s.trim().to_ascii_uppercase()),
+            },
+        }
     }
 
     /// Checks one value; `None` and `null` mean "not given". Returns the normalised value.
@@ -189,7 +262,8 @@ impl FieldDef {
                     return err(rule);
                 }
             }
-            FieldKind::Text | FieldKind::Number => {}
+            FieldKind::Text => return Ok(Some(Value::String(self.check_format(s)?))),
+            FieldKind::Number => {}
         }
         Ok(Some(Value::String(s.to_string())))
     }
@@ -207,7 +281,38 @@ pub fn check_values(defs: &[FieldDef], values: &Map<String, Value>) -> Result<Ma
             out.insert(def.id.clone(), v);
         }
     }
+    // Postcodes whose country is another field's value.
+    for def in defs {
+        let (Some(country_field), Some(Value::String(code))) = (&def.country_field, out.get(&def.id)) else {
+            continue;
+        };
+        if let Some(Value::String(country)) = out.get(country_field) {
+            postcode_in(&def.id, code, country)?;
+        }
+    }
     Ok(out)
+}
+
+fn postcode_in(field: &str, s: &str, country: &str) -> Result<String> {
+    match crate::formats::postcode(s, country) {
+        Some(Err(form)) => Err(Error::field(field, format!("must be a postcode of {country}: {form}"))),
+        // A country whose postcodes are not known here: accepted as written.
+        Some(Ok(())) | None => Ok(s.trim().to_ascii_uppercase()),
+    }
+}
+
+/// Checks what a field says of the others in its set: a postcode's `country_field` must
+/// be another field of the same form. Returns the index of the field that breaks it.
+pub fn check_references(defs: &[FieldDef]) -> std::result::Result<(), (usize, DefProblem)> {
+    for (i, d) in defs.iter().enumerate() {
+        if let Some(other) = &d.country_field {
+            if other == &d.id || !defs.iter().any(|o| &o.id == other) {
+                let rule = format!("field '{}': country_field '{other}' is not another field of this form", d.id);
+                return Err((i, DefProblem { key: "country_field", rule }));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -284,6 +389,9 @@ mod tests {
             pattern: None,
             help: None,
             customer_visible: false,
+            format: None,
+            country: None,
+            country_field: None,
         }
     }
 
@@ -326,6 +434,38 @@ mod tests {
         assert_eq!(normalise_phone("12345"), None);
         assert_eq!(normalise_phone("12a4567890"), None);
         assert_eq!(normalise_phone("12+34567890"), None);
+    }
+
+    #[test]
+    fn formats_are_checked_and_kept_compact() {
+        let mut iban = def(FieldKind::Text);
+        iban.format = Some(Format::Iban);
+        assert_eq!(
+            iban.check_value(Some(&json!("de89 3704 0044 0532 0130 00"))).unwrap(),
+            Some(json!("DE89370400440532013000"))
+        );
+        assert!(iban
+            .check_value(Some(&json!("DE89 3704 0044 0532 0130 01")))
+            .unwrap_err()
+            .to_string()
+            .starts_with("f: must be a valid IBAN"));
+        let mut card = def(FieldKind::Text);
+        card.format = Some(Format::Card);
+        assert!(card.check_value(Some(&json!("4111 1111 1111 1112"))).is_err());
+        let mut zip = def(FieldKind::Text);
+        zip.format = Some(Format::Postcode);
+        assert!(zip.check_definition().is_err(), "a postcode needs its country");
+        zip.country_field = Some("country".into());
+        let mut country = def(FieldKind::Text);
+        country.id = "country".into();
+        let defs = vec![zip, country];
+        let values = |z: &str, c: &str| json!({ "f": z, "country": c }).as_object().unwrap().clone();
+        assert!(check_values(&defs, &values("10115", "DE")).is_ok());
+        assert_eq!(
+            check_values(&defs, &values("1011", "DE")).unwrap_err().to_string(),
+            "f: must be a postcode of DE: 5 digits"
+        );
+        assert!(check_values(&defs, &values("1011", "AT")).is_ok());
     }
 
     #[test]

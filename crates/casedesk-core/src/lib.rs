@@ -9,6 +9,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod fields;
+pub mod formats;
 pub mod intent;
 pub mod model;
 pub mod notify;

@@ -441,6 +441,9 @@ fn customer_extra_fields_are_defined_by_the_admin() {
         pattern: Some("LY[0-9]{6}".into()),
         help: None,
         customer_visible: false,
+        format: None,
+        country: None,
+        country_field: None,
     };
     let e = w.engine.execute(&alex(), Command::DefineCustomerFields { fields: vec![loyalty.clone()] }).unwrap_err();
     assert_eq!(e.code(), "forbidden");

@@ -125,6 +125,7 @@ fn check_fields(fields: &[FieldDef], at: Vec<Seg>) -> Result<(), Problem> {
     for (i, f) in fields.iter().enumerate() {
         f.check_definition().map_err(|d| Problem { path: path(i, d.key), rule: d.rule })?;
     }
+    crate::fields::check_references(fields).map_err(|(i, d)| Problem { path: path(i, d.key), rule: d.rule })?;
     Ok(())
 }
 

@@ -66,6 +66,8 @@ pub fn define_fields(ctx: &mut Ctx, fields: Vec<FieldDef>) -> Result<()> {
             return Err(Error::field(format!("fields[{i}].id"), format!("field '{}' is defined twice", f.id)));
         }
     }
+    crate::fields::check_references(&fields)
+        .map_err(|(i, p)| Error::field(format!("fields[{i}].{}", p.key), p.rule))?;
     let before = ctx.tx.setting(FIELDS_KEY)?;
     let after = serde_json::to_string(&fields)?;
     if before.as_deref() == Some(after.as_str()) {
