@@ -19,6 +19,11 @@ pub enum Command {
         file_name: String,
         source: String,
     },
+    /// Replace the workspace's business rules (those for every case type) with a file.
+    DefineWorkspaceRules {
+        file_name: String,
+        source: String,
+    },
     CreateUser {
         id: String,
         name: String,

@@ -81,7 +81,7 @@ pub fn card_number(s: &str) -> Option<String> {
             }
         })
         .sum();
-    (sum % 10 == 0).then(|| digits.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect())
+    sum.is_multiple_of(10).then(|| digits.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect())
 }
 
 /// Postcode patterns by ISO 3166 country code.

@@ -14,6 +14,7 @@ pub mod intent;
 pub mod model;
 pub mod notify;
 pub mod routing;
+pub mod rules;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -308,12 +308,14 @@ fn recipients_are_resolved_once_each_and_unreachable_ones_say_why() {
     let case = case_for(&w, None);
     let task = w.open_tasks(case).remove(0);
     w.engine.execute(&sam(), Command::AssignTask { task_id: task.id, assignee: "alex".into() }).unwrap();
-    // alex is assignee, owner and queue member: one email. sam acted, so is not told.
+    // alex is assignee, owner and queue member: one email. sam acted, so is not told;
+    // dana, also in the queue, has no address.
     assert_eq!(
         log(&w),
         [
             ("made-mail".into(), "customer:none".into(), "dead".into(), Some("the case has no customer".into())),
             ("assign-mail".into(), "alex@example.com".into(), "pending".into(), None),
+            ("assign-mail".into(), "user:dana".into(), "dead".into(), Some("dana has no email address".into())),
         ]
     );
     // A repeat of the same event and rule writes nothing more (the key is event, rule, recipient).
@@ -352,11 +354,13 @@ fn an_escalation_reaches_the_receiving_team_and_a_user_without_a_phone_is_a_dead
     let task = w.open_tasks(case).remove(0);
     w.engine.execute(&sam(), Command::AssignTask { task_id: task.id, assignee: "alex".into() }).unwrap();
     w.engine.execute(&alex(), Command::EscalateTask { task_id: task.id, reason: "needs an expert".into() }).unwrap();
-    // Employees_group_A (where it was: alex acted, sam) and Expert_group_X (where it went: chris).
+    // Employees_group_A (where it was: alex acted, sam, dana) and Expert_group_X (where it
+    // went: chris).
     assert_eq!(
         log(&w),
         [
             ("esc".into(), "user:chris".into(), "dead".into(), Some("chris has no phone number".into())),
+            ("esc".into(), "user:dana".into(), "dead".into(), Some("dana has no phone number".into())),
             ("esc".into(), "01715550100".into(), "pending".into(), None),
         ]
     );

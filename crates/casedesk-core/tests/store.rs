@@ -28,6 +28,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         2 => Some(include_str!("fixtures/schema-v2-additions.sql")),
         3 => Some(include_str!("fixtures/schema-v3-additions.sql")),
         4 => Some(include_str!("fixtures/schema-v4-additions.sql")),
+        5 => Some(include_str!("fixtures/schema-v5-additions.sql")),
         _ => None,
     }
 }
@@ -62,6 +63,10 @@ fn migrates_from_every_earlier_version() {
         if from >= 4 {
             assert_eq!(engine.notification_rules().unwrap().len(), 1);
             assert_eq!(engine.delivery_log(None, 10).unwrap().len(), 2);
+        }
+        if from >= 5 {
+            let sam_hash = engine.read(|db| casedesk_core::store::access::password_hash(db.connection_ref(), "sam"));
+            assert!(sam_hash.unwrap().is_some_and(|h| h.starts_with("$argon2id$")), "the password survives");
         }
         for c in &cases {
             let detail = engine.case_detail(c.id).unwrap();

@@ -83,7 +83,16 @@ fn refund_form_is_validated_and_a_rejection_needs_a_reason() {
     assert_eq!(e.to_string(), "amount: must be a number, got text");
     let e = submit(json!({ "amount": 59, "iban": "DE89 3704", "reason": "Goodwill", "payment_date": "2026-10-02" }))
         .unwrap_err();
-    assert_eq!(e.to_string(), "iban: an IBAN: country code, 2 check digits, then the account, no spaces");
+    assert_eq!(e.to_string(), "iban: must be a valid IBAN, like DE89 3704 0044 0532 0130 00");
+    let e = submit(
+        json!({ "amount": 59, "iban": "DE89370400440532013001", "reason": "Goodwill", "payment_date": "2026-10-02" }),
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("iban: must be a valid IBAN"), "the check digits are wrong: {e}");
+    // A check of the form, written in the case type: the payment cannot be in the future.
+    let e = submit(json!({ "amount": 59, "iban": "DE89 3704 0044 0532 0130 00", "reason": "Goodwill", "payment_date": "2026-12-24" }))
+        .unwrap_err();
+    assert_eq!(e.to_string(), "payment_date: must not be in the future");
     let e = submit(
         json!({ "amount": 9000, "iban": "DE89370400440532013000", "reason": "Goodwill", "payment_date": "2026-10-02" }),
     )

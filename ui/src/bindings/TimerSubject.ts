@@ -3,4 +3,4 @@
 /**
  * Whose clock a timer belongs to.
  */
-export type TimerSubject = { "kind": "case", "id": string } | { "kind": "task", "id": string };
+export type TimerSubject = { "kind": "case", "id": string } | { "kind": "task", "id": string } | { "kind": "rule", "id": bigint };

@@ -5,6 +5,7 @@ use super::{CaseTypeDef, ServiceLevel, Then, TimeBasis};
 use crate::error::{Error, Result};
 use crate::fields::{is_identifier, FieldDef};
 use crate::model::{StatusCategory, TaskKind};
+use crate::rules;
 use std::collections::HashSet;
 
 /// A step of the path from the document root to the key a rule concerns.
@@ -99,7 +100,40 @@ fn check(def: &CaseTypeDef) -> Result<(), Problem> {
     }
     check_fields(&def.fields, vec![K("fields")])?;
     check_statuses(def)?;
-    check_stages(def)
+    check_stages(def)?;
+    rules::check_checks(&def.checks, &def.fields, &[K("checks")])?;
+    rules::check_links(&def.links, &def.fields, &[K("links")])?;
+    rules::check_rules(&def.rules, rules::Scope::CaseType(def), &[K("rules")])
+}
+
+/// Loads one rule written alone (for a dry run), checked as it would be in its file.
+pub fn load_rule(file: &str, source: &str, scope: rules::Scope) -> Result<rules::Rule> {
+    let rule: rules::Rule = toml::from_str(source).map_err(|e| Error::CaseTypeFile {
+        file: file.to_string(),
+        line: e.span().map(|s| line_at(source, s.start)).unwrap_or(1),
+        rule: e.message().trim().to_string(),
+    })?;
+    rules::check_rule(&rule, scope, &[]).map_err(|p| Error::CaseTypeFile {
+        file: file.to_string(),
+        line: line_of(source, &p.path),
+        rule: p.rule,
+    })?;
+    Ok(rule)
+}
+
+/// Loads the workspace-wide rules file (`[[rules]]` for every case type).
+pub fn load_rule_set(file: &str, source: &str) -> Result<crate::rules::RuleSet> {
+    let set: crate::rules::RuleSet = toml::from_str(source).map_err(|e| Error::CaseTypeFile {
+        file: file.to_string(),
+        line: e.span().map(|s| line_at(source, s.start)).unwrap_or(1),
+        rule: e.message().trim().to_string(),
+    })?;
+    rules::check_rules(&set.rules, rules::Scope::Workspace, &[K("rules")]).map_err(|p| Error::CaseTypeFile {
+        file: file.to_string(),
+        line: line_of(source, &p.path),
+        rule: p.rule,
+    })?;
+    Ok(set)
 }
 
 fn check_service_level(sl: &ServiceLevel, at: Vec<Seg>) -> Result<(), Problem> {
@@ -233,6 +267,7 @@ fn check_step(def: &CaseTypeDef, si: usize, pi: usize, step: &super::Step) -> Re
         _ => {}
     }
     check_fields(&step.fields, at("fields"))?;
+    rules::check_checks(&step.checks, &step.fields, &at("checks"))?;
     if let Some((skill, p)) = step.skills.iter().find(|(_, p)| **p > 5) {
         return fail(at("skills"), format!("step '{sid}': skill '{skill}' needs proficiency 0 to 5, not {p}"));
     }

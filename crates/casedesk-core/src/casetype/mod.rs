@@ -3,7 +3,7 @@
 
 mod load;
 
-pub use load::{load_case_type, Problem, Seg};
+pub use load::{load_case_type, load_rule, load_rule_set, Problem, Seg};
 
 use crate::fields::FieldDef;
 use crate::model::{StatusCategory, TaskKind};
@@ -34,6 +34,15 @@ pub struct CaseTypeDef {
     pub fields: Vec<FieldDef>,
     pub statuses: StatusSet,
     pub stages: Vec<Stage>,
+    /// Business rules: classification, routing requirements, timed automation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<crate::rules::Rule>,
+    /// Cross-field checks of the case fields ("end date after start date").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::rules::Check>,
+    /// Links to external systems, shown in the case view.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::rules::LinkTemplate>,
 }
 
 fn default_priority() -> u8 {
@@ -169,6 +178,9 @@ pub struct Step {
     /// The form a `form` task fills in.
     #[serde(default)]
     pub fields: Vec<FieldDef>,
+    /// Cross-field checks of the form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::rules::Check>,
     /// Skills the task needs, with the minimum proficiency (0–5).
     #[serde(default)]
     pub skills: std::collections::BTreeMap<String, u8>,

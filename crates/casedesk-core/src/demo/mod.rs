@@ -22,6 +22,9 @@ pub const CASE_TYPES: &[(&str, &str)] = &[
     ("urgent_callback.toml", include_str!("../../demo/urgent_callback.toml")),
 ];
 
+/// The rules for every case type that ship with the app.
+pub const WORKSPACE_RULES: &str = include_str!("../../demo/rules.toml");
+
 /// The demo team: (id, name, roles, teams).
 pub const USERS: &[(&str, &str, &[Role], &[&str])] = &[
     ("ada", "Ada Admin", &[Role::Admin], &[]),
@@ -34,6 +37,7 @@ pub const USERS: &[(&str, &str, &[Role], &[&str])] = &[
     ("alex", "Alex Advisor", &[Role::Agent], &["Employees_group_A"]),
     ("bea", "Bea Billing", &[Role::Agent], &["Finances_group_B"]),
     ("chris", "Chris Expert", &[Role::Agent], &["Expert_group_X"]),
+    ("dana", "Dana Wagner", &[Role::Agent], &["Employees_group_A"]),
 ];
 
 /// The demo's customer profile: segment, preferred language, customer since.
@@ -47,7 +51,7 @@ pub fn customer_fields() -> Vec<FieldDef> {
 }
 
 /// The skills of the demo workspace.
-pub const SKILLS: &[&str] = &["networking", "routers", "billing", "compliance", "logistics"];
+pub const SKILLS: &[&str] = &["networking", "routers", "billing", "compliance", "logistics", "gold_service"];
 
 /// The demo's queues: who pushes, who is a workbin.
 pub fn queues(setup: RoutingSetup) -> Vec<QueueConfig> {
@@ -82,6 +86,7 @@ pub type Profile = (&'static str, &'static [(&'static str, u8)], &'static [&'sta
 /// The demo team's routing profiles.
 pub const PROFILES: &[Profile] = &[
     ("alex", &[("networking", 3), ("routers", 4)], &["Employees_group_A"]),
+    ("dana", &[("networking", 3), ("routers", 3), ("gold_service", 4)], &["Employees_group_A"]),
     ("bea", &[("billing", 4), ("compliance", 2)], &["Finances_group_B", "Compliance_team"]),
     (
         "chris",
@@ -102,6 +107,14 @@ pub const PROFILES: &[Profile] = &[
     ),
 ];
 
+/// The languages each demo agent speaks.
+pub fn languages(user: &str) -> &'static [&'static str] {
+    match user {
+        "dana" => &["en", "de"],
+        _ => &["en"],
+    }
+}
+
 /// The demo uses push queues; tests that drive tasks by hand use workbins only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoutingSetup {
@@ -121,7 +134,7 @@ pub fn configure_routing(engine: &Engine, setup: RoutingSetup) -> Result<()> {
     for (user, skills, queues) in PROFILES {
         let profile = AgentProfile {
             skills: skills.iter().map(|(s, p)| (s.to_string(), *p)).collect(),
-            languages: vec!["en".into()],
+            languages: languages(user).iter().map(|l| l.to_string()).collect(),
             capacity: Capacity { total: 5, per_kind: Default::default() },
             queues: queues.iter().map(|q| q.to_string()).collect(),
         };
@@ -162,6 +175,10 @@ pub fn seed(engine: &Engine) -> Result<bool> {
     }
     engine.execute(&system, Command::DefineCustomerFields { fields: customer_fields() })?;
     configure_routing(engine, RoutingSetup::Demo)?;
+    engine.execute(
+        &system,
+        Command::DefineWorkspaceRules { file_name: "rules.toml".into(), source: WORKSPACE_RULES.into() },
+    )?;
     let alex = Actor::new("alex", &[Role::Agent]);
     let bea = Actor::new("bea", &[Role::Agent]);
     let sam = Actor::new("sam", &[Role::Supervisor, Role::Agent]);

@@ -1,7 +1,7 @@
 //! Cases: creation, fields, status, notes and interactions.
 
 use super::permissions::{require, Action};
-use super::{plan, sla, Ctx};
+use super::{automation, plan, sla, Ctx};
 use crate::error::{Error, Result};
 use crate::fields::check_values;
 use crate::model::*;
@@ -53,18 +53,22 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         ctx.tx.customer(c)?.ok_or_else(|| Error::field("customer_id", format!("customer {c} does not exist")))?;
     }
     let fields = check_values(&def.fields, &new.fields)?;
-    let number = ctx.tx.next_reference_number(&def.reference_prefix)?;
-    let status = def.status(&def.statuses.initial).expect("checked on load");
+    let checks = automation::type_book(ctx, &def.id, version)?;
+    automation::run_checks(ctx, &checks.checks, &def.fields, &fields)?;
+    let customer = new.customer_id.map(|c| ctx.tx.customer(c)).transpose()?.flatten();
+    let channel = match new.interaction_id {
+        Some(i) => ctx.tx.interaction(i)?.map(|i| serde_json::to_value(i.channel)).transpose()?,
+        None => None,
+    };
     let mut case = Case {
         id: ctx.new_id(),
-        reference: format_reference(&def.reference_prefix, number),
+        reference: String::new(),
         case_type: def.id.clone(),
         type_version: version,
         type_name: def.name.clone(),
-        status: status.id.clone(),
-        status_category: status.category,
-        // The case starts in its first stage; `enter_stage` then creates that stage's tasks.
-        stage: Some(def.stages[0].id.clone()),
+        status: String::new(),
+        status_category: StatusCategory::Open,
+        stage: None,
         priority,
         // End-to-end ownership: whoever opens the case owns it.
         owner: (ctx.actor.user_id != "system").then(|| ctx.actor.user_id.clone()),
@@ -76,8 +80,19 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         created_at: ctx.now,
         updated_at: ctx.now,
         closed_at: None,
-        sla: Some(sla::start(ctx, &def.sla)?),
+        sla: None,
     };
+    // Business rules classify the case before it is written: type, intent, priority, owner.
+    let (def, fired) =
+        automation::classify(ctx, &mut case, def, customer.as_ref(), channel.as_ref().and_then(Value::as_str))?;
+    let number = ctx.tx.next_reference_number(&def.reference_prefix)?;
+    let status = def.status(&def.statuses.initial).expect("checked on load");
+    case.reference = format_reference(&def.reference_prefix, number);
+    case.status = status.id.clone();
+    case.status_category = status.category;
+    // The case starts in its first stage; `enter_stage` then creates that stage's tasks.
+    case.stage = Some(def.stages[0].id.clone());
+    case.sla = Some(sla::start(ctx, &def.sla)?);
     ctx.tx.put_case(&case)?;
     if let Some(clock) = &case.sla {
         ctx.timers.push((clock.clone(), super::TimerSubject::Case(case.id)));
@@ -85,6 +100,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     ctx.created_id = Some(case.id.to_string());
     ctx.reference = Some(case.reference.clone());
     ctx.emit("case_created", Some(case.id), None, Value::Null, serde_json::to_value(&case)?)?;
+    automation::record(ctx, &case, None, fired)?;
     if let Some(interaction) = new.interaction_id {
         link(ctx, &case, interaction)?;
     }
@@ -108,6 +124,8 @@ pub fn update_fields(ctx: &mut Ctx, case_id: Uuid, changes: Map<String, Value>) 
         merged.insert(k.clone(), v.clone());
     }
     let merged = check_values(&def.fields, &merged)?;
+    let book = automation::type_book(ctx, &def.id, case.type_version)?;
+    automation::run_checks(ctx, &book.checks, &def.fields, &merged)?;
     let before: Map<String, Value> =
         changes.keys().map(|k| (k.clone(), case.fields.get(k).cloned().unwrap_or(Value::Null))).collect();
     let after: Map<String, Value> =

@@ -2,8 +2,9 @@
 
 use super::permissions::{require, Action};
 use super::Ctx;
-use crate::casetype::load_case_type;
+use crate::casetype::{load_case_type, load_rule_set};
 use crate::error::Result;
+use crate::rules::{Action as RuleAction, Rule};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -35,6 +36,7 @@ pub fn publish(ctx: &mut Ctx, file_name: &str, source: &str) -> Result<()> {
     // Rules written for the earlier version (or for every type) may name fields it lost.
     let stale = super::notifications::rules_that_no_longer_fit(ctx, &def.id)?;
     ctx.warnings.extend(stale);
+    ctx.warnings.extend(unpublished_targets(ctx, &def.rules, Some(&def.id))?);
     ctx.created_id = Some(format!("{}@{version}", def.id));
     ctx.emit(
         "case_type_published",
@@ -42,5 +44,42 @@ pub fn publish(ctx: &mut Ctx, file_name: &str, source: &str) -> Result<()> {
         None,
         serde_json::Value::Null,
         json!({ "case_type": def.id, "version": version, "name": def.name, "source_hash": hash, "warnings": ctx.warnings }),
+    )
+}
+
+/// Rules that set a case type not (yet) published: until it is, they fail and are logged.
+fn unpublished_targets(ctx: &Ctx, rules: &[Rule], this: Option<&str>) -> Result<Vec<String>> {
+    let mut out = vec![];
+    for rule in rules {
+        for action in &rule.actions {
+            if let RuleAction::SetCaseType(t) = action {
+                if Some(t.as_str()) != this && ctx.tx.latest_case_type(t)?.is_none() {
+                    out.push(format!("rule '{}' sets case type '{t}', which is not published yet", rule.id));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces the workspace's rules (those for every case type) with a checked file.
+pub fn define_workspace_rules(ctx: &mut Ctx, file_name: &str, source: &str) -> Result<()> {
+    require(ctx.actor, Action::Configure)?;
+    let set = load_rule_set(file_name, source)?;
+    let stored = serde_json::to_string(&set)?;
+    let key = super::automation::WORKSPACE_RULES_KEY;
+    let before = ctx.tx.setting(key)?;
+    if before.as_deref() == Some(stored.as_str()) {
+        return Ok(());
+    }
+    ctx.warnings = unpublished_targets(ctx, &set.rules, None)?;
+    ctx.tx.put_setting(key, &stored, ctx.now, &ctx.actor.user_id)?;
+    let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+    ctx.emit(
+        "workspace_rules_defined",
+        None,
+        None,
+        serde_json::Value::Null,
+        json!({ "file": file_name, "rules": ids, "source_hash": hex::encode(Sha256::digest(source.as_bytes())) }),
     )
 }

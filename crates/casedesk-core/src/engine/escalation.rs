@@ -150,6 +150,7 @@ pub fn tick(ctx: &mut Ctx, subjects: Vec<TimerSubject>) -> Result<()> {
                 ctx.tx.put_case(&case)?;
                 ctx.timers.push((clock, subject));
             }
+            TimerSubject::Rule(id) => super::automation::fire(ctx, id)?,
         }
     }
     Ok(())

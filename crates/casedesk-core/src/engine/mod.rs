@@ -3,6 +3,7 @@
 
 mod access;
 mod attachments;
+mod automation;
 mod cases;
 mod casetypes;
 mod customers;
@@ -33,6 +34,7 @@ use uuid::Uuid;
 
 pub use access::TokenKind;
 pub use attachments::sanitise_file_name;
+pub use automation::{RuleTrial, TrialSubject};
 pub use notifications::NotificationCentre;
 pub use routing::RouteTarget;
 pub use timers::{TimerQueue, TimerSubject};
@@ -67,6 +69,10 @@ pub struct Engine {
     timers: Mutex<TimerQueue>,
     /// Intent suggestion's model, built on first use.
     intents: Mutex<Option<intents::IntentModel>>,
+    /// Business rules with their expressions compiled, per published case-type version…
+    rulebooks: Mutex<HashMap<(String, u32), Arc<automation::Rulebook>>>,
+    /// …and the workspace's, with the stored text they were built from.
+    workspace_rules: Mutex<Option<(String, Arc<automation::Rulebook>)>>,
 }
 
 /// The state of one command's execution.
@@ -84,6 +90,52 @@ pub(crate) struct Ctx<'a, 'c> {
     pub route_agents: Vec<String>,
     /// Clocks started or moved by the command, for the timer queue after commit.
     pub timers: Vec<(crate::model::SlaClock, TimerSubject)>,
+    /// Timed-rule instants the command scheduled, likewise.
+    pub rule_timers: Vec<(DateTime<Utc>, TimerSubject)>,
+}
+
+impl<'a, 'c> Ctx<'a, 'c> {
+    pub fn new(tx: &'a Tx<'c>, actor: &'a Actor, engine: &'a Engine) -> Self {
+        Ctx {
+            tx,
+            actor,
+            now: engine.clock.now(),
+            engine,
+            events: vec![],
+            created_id: None,
+            reference: None,
+            warnings: vec![],
+            route_tasks: vec![],
+            route_agents: vec![],
+            timers: vec![],
+            rule_timers: vec![],
+        }
+    }
+
+    /// Runs `f` in a savepoint: on error, what it wrote is rolled back and the command
+    /// goes on (a business rule's actions apply all or none). What the command reports
+    /// (its created id and reference) is never changed by `f`.
+    pub fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.tx.execute_batch("SAVEPOINT attempt")?;
+        let marks = (self.events.len(), self.route_tasks.len(), self.route_agents.len(), self.timers.len());
+        let reported = (self.created_id.clone(), self.reference.clone());
+        let out = f(self);
+        (self.created_id, self.reference) = reported;
+        match out {
+            Ok(v) => {
+                self.tx.execute_batch("RELEASE attempt")?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.tx.execute_batch("ROLLBACK TO attempt; RELEASE attempt")?;
+                self.events.truncate(marks.0);
+                self.route_tasks.truncate(marks.1);
+                self.route_agents.truncate(marks.2);
+                self.timers.truncate(marks.3);
+                Err(e)
+            }
+        }
+    }
 }
 
 impl Ctx<'_, '_> {
@@ -157,6 +209,8 @@ impl Engine {
             ids: Mutex::new(uuid::ContextV7::new()),
             timers: Mutex::new(timers),
             intents: Mutex::new(None),
+            rulebooks: Default::default(),
+            workspace_rules: Mutex::new(None),
         })
     }
 
@@ -178,21 +232,10 @@ impl Engine {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
         let (executed, timers) = db.write(|tx| {
             let actor = &effective_actor(tx, actor)?;
-            let mut ctx = Ctx {
-                tx,
-                actor,
-                now: self.clock.now(),
-                engine: self,
-                events: vec![],
-                created_id: None,
-                reference: None,
-                warnings: vec![],
-                route_tasks: vec![],
-                route_agents: vec![],
-                timers: vec![],
-            };
+            let mut ctx = Ctx::new(tx, actor, self);
             dispatch(&mut ctx, command)?;
             routing::settle(&mut ctx)?;
+            automation::schedule(&mut ctx)?;
             // Last, so the rules see the state the whole command left.
             notifications::enqueue(&mut ctx)?;
             let executed = Executed {
@@ -201,12 +244,15 @@ impl Engine {
                 reference: ctx.reference,
                 warnings: ctx.warnings,
             };
-            Ok((executed, ctx.timers))
+            Ok((executed, (ctx.timers, ctx.rule_timers)))
         })?;
         // Only what committed reaches the timer queue.
         let mut queue = self.timers.lock().unwrap_or_else(|p| p.into_inner());
-        for (clock, subject) in timers {
+        for (clock, subject) in timers.0 {
             queue.hint(&clock, subject);
+        }
+        for (at, subject) in timers.1 {
+            queue.hint_at(at, subject);
         }
         Ok(executed)
     }
@@ -420,6 +466,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
     use Command::*;
     match command {
         PublishCaseType { file_name, source } => casetypes::publish(ctx, &file_name, &source),
+        DefineWorkspaceRules { file_name, source } => casetypes::define_workspace_rules(ctx, &file_name, &source),
         CreateUser { id, name, roles, teams } => {
             customers::create_user(ctx, User { id, name, roles, teams, email: None, phone: None })
         }

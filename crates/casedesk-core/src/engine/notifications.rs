@@ -121,6 +121,11 @@ pub fn enqueue(ctx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
+/// The deliveries a business rule's `notify` asks for, tied to its `rule_applied` event.
+pub(crate) fn deliver_for_rule(ctx: &Ctx, event: &Event, case: &Case, rule: &NotificationRule) -> Result<()> {
+    enqueue_event(ctx, rule.event, event, case, std::slice::from_ref(rule))
+}
+
 fn enqueue_event(ctx: &Ctx, kind: NotifyEvent, event: &Event, case: &Case, rules: &[NotificationRule]) -> Result<()> {
     let def = ctx.case_type(&case.case_type, case.type_version)?;
     let task = match event.task_id {

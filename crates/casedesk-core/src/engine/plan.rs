@@ -37,6 +37,8 @@ pub fn create_task(
 ) -> Result<Task> {
     let st = &def.stages[stage];
     let s = &st.steps[step];
+    let origin =
+        super::automation::TaskOrigin { explicit_queue: queue.is_some(), explicit_preferred: preferred.is_some() };
     let task = Task {
         id: ctx.new_id(),
         case_id: case.id,
@@ -68,6 +70,8 @@ pub fn create_task(
         ola_clock: s.ola.as_ref().map(|o| super::sla::start(ctx, o)).transpose()?,
     };
     let mut task = task;
+    // Business rules add routing requirements, a queue, a preferred agent, a priority.
+    let fired = super::automation::on_task_created(ctx, case, def, &mut task, &origin)?;
     super::routing::place(ctx, &mut task)?;
     ctx.tx.put_task(&task)?;
     ctx.route_tasks.push(task.id);
@@ -75,6 +79,7 @@ pub fn create_task(
         ctx.timers.push((clock.clone(), super::TimerSubject::Task(task.id)));
     }
     ctx.emit("task_created", Some(case.id), Some(task.id), Value::Null, serde_json::to_value(&task)?)?;
+    super::automation::record(ctx, case, Some(task.id), fired)?;
     if case.stage.as_deref() != Some(&st.id) {
         let before = json!({ "stage": case.stage });
         case.stage = Some(st.id.clone());

@@ -97,6 +97,12 @@ pub fn complete(
     } else {
         Map::new()
     };
+    if !values.is_empty() {
+        let book = super::automation::type_book(ctx, &case.case_type, case.type_version)?;
+        if let Some(checks) = book.step_checks.get(&step.id) {
+            super::automation::run_checks(ctx, checks, &step.fields, &values)?;
+        }
+    }
     let to = if outcome.then == Then::Escalate { TaskState::Escalated } else { TaskState::Completed };
     move_state(&task, to)?;
     let before = json!({ "state": task.state });

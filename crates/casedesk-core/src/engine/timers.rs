@@ -22,6 +22,8 @@ pub enum TimerSubject {
     Case(Uuid),
     /// A task's OLA.
     Task(Uuid),
+    /// A timed business rule's instant (a `rule_timers` row).
+    Rule(i64),
 }
 
 #[derive(Debug, Default)]
@@ -36,6 +38,9 @@ impl TimerQueue {
         for (subject, clock) in db.running_clocks()? {
             q.hint(&clock, subject);
         }
+        for (id, due_at) in crate::store::automation::pending(db.connection_ref())? {
+            q.hint_at(due_at, TimerSubject::Rule(id));
+        }
         Ok(q)
     }
 
@@ -43,6 +48,10 @@ impl TimerQueue {
         if let Some(at) = clock.next_timer() {
             self.heap.push(Reverse((at, subject)));
         }
+    }
+
+    pub fn hint_at(&mut self, at: DateTime<Utc>, subject: TimerSubject) {
+        self.heap.push(Reverse((at, subject)));
     }
 
     pub fn next(&self) -> Option<DateTime<Utc>> {

@@ -113,6 +113,13 @@ impl Db {
         Ok(out)
     }
 
+    /// Runs `f` in a transaction that is always rolled back: a dry run changes nothing.
+    pub fn trial<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction()?;
+        let wrapped = Tx::new(tx);
+        f(&wrapped)
+    }
+
     /// Read-only raw access, for tests and tools.
     pub fn connection_ref(&self) -> &Connection {
         &self.conn

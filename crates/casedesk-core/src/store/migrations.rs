@@ -310,7 +310,25 @@ CREATE TABLE access_tokens (
 ) WITHOUT ROWID;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Timed business rules: one row per rule, subject and anchor instant. `fired_at`
+/// makes each fire once, also across restarts; a subject whose anchor moves gets a new row.
+const V6: &str = r#"
+CREATE TABLE rule_timers (
+    id         INTEGER PRIMARY KEY,
+    rule_key   TEXT    NOT NULL,  -- '<case type>:<rule id>', '*:<rule id>' for workspace rules
+    case_id    BLOB    NOT NULL REFERENCES cases(id),
+    subject_id BLOB    NOT NULL,  -- the case, or the task the rule is about
+    anchor_at  INTEGER NOT NULL,
+    due_at     INTEGER NOT NULL,
+    fired_at   INTEGER,
+    matched    INTEGER,           -- whether the condition held when it fired
+    UNIQUE (rule_key, subject_id, anchor_at)
+);
+CREATE INDEX rule_timers_pending ON rule_timers(due_at) WHERE fired_at IS NULL;
+CREATE INDEX rule_timers_case ON rule_timers(case_id);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -3,6 +3,7 @@
 //! (PostgreSQL, for the hub) implements the same set of methods.
 
 pub mod access;
+pub mod automation;
 pub mod checkpoint;
 mod db;
 pub mod intents;
