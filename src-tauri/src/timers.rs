@@ -1,11 +1,9 @@
-//! What time drives, checked once a second, and desktop notifications (a read decides, so idle seconds write
-//! nothing): routing (`RoutingTick`: offers that ran out, preferred-agent windows and
-//! bullseye rings that came) and the service-level timers (`Engine::run_due_timers`:
-//! at risk, breached, automatic escalation).
+//! What time drives (`Engine::run_due_work`: routing, service levels, escalation, timed
+//! business rules), checked once a second, and desktop notifications.
 
 use crate::notifier::SystemNotifier;
 use crate::workspace::DeskState;
-use casedesk_core::{notify, Actor, Command};
+use casedesk_core::notify;
 use std::time::Duration;
 use tauri::Manager;
 
@@ -14,16 +12,8 @@ pub fn run_in_background(app: tauri::AppHandle) {
         std::thread::sleep(Duration::from_secs(1));
         let state = app.state::<DeskState>();
         let Ok(desk) = state.desk() else { return };
-        let now = desk.engine.clock().now();
-        if desk.engine.next_routing_due().ok().flatten().is_some_and(|t| t <= now) {
-            if let Err(e) = desk.engine.execute(&Actor::system(), Command::RoutingTick) {
-                eprintln!("casedesk: the routing tick failed: {e}");
-            }
-        }
-        if desk.engine.next_timer().is_some_and(|t| t <= now) {
-            if let Err(e) = desk.engine.run_due_timers() {
-                eprintln!("casedesk: the service-level timers failed: {e}");
-            }
+        if let Err(e) = desk.engine.run_due_work() {
+            eprintln!("casedesk: the timers failed: {e}");
         }
         // What is new for the signed-in user goes to the desktop's notification server.
         if let Err(e) = notify::deliver(&desk.engine, &desk.actor.user_id, &SystemNotifier) {

@@ -383,6 +383,8 @@ fn tick(w: &World) {
 #[test]
 fn a_stale_task_has_its_priority_raised_once_also_across_a_restart() {
     let mut w = service_world();
+    // A clock finer than the store's milliseconds, as the system clock is.
+    w.clock.advance(Duration::nanoseconds(123_456_789));
     let case = create(&w, &alex(), None, json!({})).unwrap();
     let task = w.open_tasks(case).remove(0);
     // The OLA is 5 days: the rule looks 3 days before, on day 2.

@@ -9,7 +9,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use casedesk_core::engine::TokenKind;
+use casedesk_core::engine::{RuleTrial, TokenKind};
 use casedesk_core::model::{CaseDetail, CaseSummary, User};
 use casedesk_core::{Actor, Command, ErrorPayload};
 use chrono::{DateTime, Utc};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
-    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token),
+    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -211,6 +211,40 @@ pub async fn get_case(
 ) -> Result<Json<CaseDetail>, ApiError> {
     let engine = hub.engine.clone();
     blocking(move || engine.case_detail_for(&caller.user, &reference)).await.map(Json)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleToTry {
+    /// One business rule, written as in a case-type file's `[[rules]]` (TOML).
+    #[schema(min_length = 1)]
+    pub rule: String,
+    /// Whether it is meant for the workspace's rules (every case type) rather than the
+    /// case's type.
+    #[serde(default)]
+    pub workspace: bool,
+}
+
+/// A dry run (admins): what the rule would do to this case, changing nothing. A rule
+/// that would be refused when saved is refused here, with its line.
+#[utoipa::path(post, path = "/api/cases/{reference}/rule-trial", request_body = RuleToTry,
+    params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
+    responses((status = 200, body = RuleTrial), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
+        (status = 403, body = ErrorPayload), (status = 404, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+pub async fn try_rule(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    body: Result<Json<RuleToTry>, JsonRejection>,
+) -> Result<Json<RuleTrial>, ApiError> {
+    let Json(trial) = body?;
+    let engine = hub.engine.clone();
+    blocking(move || {
+        let case = engine.visible_case(&caller.user, &reference)?;
+        engine.try_rule(&caller.actor(), &case.reference, &trial.rule, trial.workspace)
+    })
+    .await
+    .map(Json)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -43,6 +43,7 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("post", "/api/cases/{reference}/interactions", &["agent", "supervisor"]),
     ("post", "/api/tasks/{id}/complete", &["agent", "supervisor"]),
     ("post", "/api/tokens", &["admin"]),
+    ("post", "/api/cases/{reference}/rule-trial", &["admin"]),
     ("get", "/api/openapi.json", &["anyone"]),
 ];
 
@@ -75,6 +76,18 @@ impl Hub {
     }
 }
 
+/// Runs what time drives (routing, service levels, escalation, timed business rules)
+/// once a second on a thread of its own: the hub decides these for the desktops
+/// connected to it.
+pub fn run_due_work_in_background(engine: Arc<Engine>) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if let Err(e) = engine.run_due_work() {
+            eprintln!("casedesk-server: the timers failed: {e}");
+        }
+    });
+}
+
 /// The whole HTTP surface.
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
@@ -87,6 +100,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/cases/{reference}/notes", post(api::add_note))
         .route("/api/cases/{reference}/interactions", post(api::add_interaction))
         .route("/api/tasks/{id}/complete", post(api::complete_task))
+        .route("/api/cases/{reference}/rule-trial", post(api::try_rule))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         // A body announced too large is refused before it is read; one without a length

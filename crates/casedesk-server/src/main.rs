@@ -64,7 +64,9 @@ async fn main() {
         .await
         .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
     eprintln!("casedesk-server: serving {} on http://{listen}", dir.display());
-    let app = router(Hub::new(Arc::new(engine)));
+    let engine = Arc::new(engine);
+    casedesk_server::run_due_work_in_background(engine.clone());
+    let app = router(Hub::new(engine));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -20,8 +20,12 @@ struct Served {
 }
 
 fn serve() -> Served {
+    serve_with(Arc::new(SystemClock))
+}
+
+fn serve_with(clock: Arc<dyn casedesk_core::Clock>) -> Served {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(Engine::open(dir.path(), Arc::new(SystemClock), Default::default()).unwrap());
+    let engine = Arc::new(Engine::open(dir.path(), clock, Default::default()).unwrap());
     demo::seed(&engine).unwrap();
     for (user, ..) in demo::USERS {
         auth::set_password(&engine, &Actor::system(), user, PASSWORD).unwrap();
@@ -198,6 +202,9 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
                 ("patch", "/api/cases/{reference}") => Some(json!({ "fields": { "serial_number": "ABC12345" } })),
                 ("post", "/api/cases/{reference}/status") => Some(json!({ "status": "no-such-status" })),
                 ("post", "/api/tokens") => Some(json!({ "user_id": "bea", "label": "CRM sync" })),
+                ("post", "/api/cases/{reference}/rule-trial") => Some(json!({
+                    "rule": "id = \"x\"\non = \"case_created\"\nactions = [{ raise_priority = 1 }]\n"
+                })),
                 _ => None,
             };
             let status = s.call(method, &concrete, token.as_deref(), body).status().as_u16();
@@ -355,4 +362,90 @@ fn a_crm_searches_updates_and_moves_cases_with_an_api_token() {
     let refused =
         s.call("post", &format!("/api/cases/{reference}/status"), Some(&crm), Some(json!({ "status": "resolved" })));
     assert_eq!(refused.status(), 409, "waiting_customer cannot go straight to resolved");
+}
+
+/// The business rules in the shipped case-type files, through the API: a case a CRM opens
+/// for a German-speaking gold customer is routed to the agent who speaks German and has
+/// the gold-service skill, and a shipping task nobody took has its priority raised three
+/// days before it is due; the case history says which rule did what.
+#[test]
+fn business_rules_route_an_api_case_and_raise_a_stale_task_as_the_case_type_files_say() {
+    let clock = Arc::new(casedesk_core::ManualClock::new(chrono::Utc::now()));
+    let s = serve_with(clock.clone());
+    for who in ["alex", "dana"] {
+        let agent = Actor::new(who, &[Role::Agent]);
+        let ready = Command::SetPresence { presence: casedesk_core::routing::Presence::Available, secondary: None };
+        s.engine.execute(&agent, ready).unwrap();
+        s.engine.execute(&agent, Command::SetOnQueue { on_queue: true }).unwrap();
+    }
+    // A CRM's API token (sessions expire; the clock runs days ahead below).
+    let ada = s.sign_in("ada");
+    let opened = s.call("post", "/api/tokens", Some(&ada), Some(json!({ "user_id": "sam", "label": "CRM" })));
+    let crm = opened.json::<Value>().unwrap()["token"].as_str().unwrap().to_string();
+    let body = json!({
+        "case_type": "technical",
+        "subject": "Router drops the line",
+        "fields": { "device": "Router", "language": "de", "segment": "gold" }
+    });
+    let made = s.call("post", "/api/cases", Some(&crm), Some(body));
+    assert_eq!(made.status(), 201);
+    let reference = made.json::<Value>().unwrap()["reference"].as_str().unwrap().to_string();
+    // The case's owner (sam) is waited for first; then routing looks for whoever fits.
+    clock.advance(chrono::Duration::seconds(121));
+    s.engine.run_due_work().unwrap();
+    let case: Value = s.call("get", &format!("/api/cases/{reference}"), Some(&crm), None).json().unwrap();
+    let task = &case["tasks"][0];
+    assert_eq!(task["requirements"]["language"], "de");
+    assert_eq!(task["requirements"]["skills"]["gold_service"], 3);
+    assert_eq!(
+        (task["state"].as_str(), task["offered_to"].as_str(), task["priority"].as_i64()),
+        (Some("offered"), Some("dana"), Some(2))
+    );
+    let applied: Vec<&str> = case["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "rule_applied")
+        .map(|e| e["after"]["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["technical:speak_the_customers_language", "technical:gold_service"]);
+
+    // A replacement: its shipping task has an 8-day OLA; nobody takes it.
+    let body = json!({
+        "case_type": "replacement",
+        "subject": "New router",
+        "fields": { "device": "Router", "delivery_address": "Rua Augusta 120, Lisboa" }
+    });
+    let made = s.call("post", "/api/cases", Some(&crm), Some(body));
+    let reference = made.json::<Value>().unwrap()["reference"].as_str().unwrap().to_string();
+    let priority = |s: &Served| -> i64 {
+        let case: Value = s.call("get", &format!("/api/cases/{reference}"), Some(&crm), None).json().unwrap();
+        case["tasks"][0]["priority"].as_i64().unwrap()
+    };
+    assert_eq!(priority(&s), 3);
+    clock.advance(chrono::Duration::days(5) + chrono::Duration::minutes(1));
+    s.engine.run_due_work().unwrap();
+    assert_eq!(priority(&s), 2);
+    s.engine.run_due_work().unwrap();
+    let case: Value = s.call("get", &format!("/api/cases/{reference}"), Some(&crm), None).json().unwrap();
+    let fired: Vec<&Value> =
+        case["history"].as_array().unwrap().iter().filter(|e| e["kind"] == "rule_applied").collect();
+    assert_eq!(fired.len(), 1, "once");
+    assert_eq!(fired[0]["after"]["rule"], "replacement:unassigned_before_due");
+    assert_eq!(fired[0]["after"]["effects"][0]["detail"], "task Ship the replacement: 3 → 2");
+
+    // An admin tries a rule on the case before saving it; nothing changes.
+    let ada = s.sign_in("ada");
+    let rule = "id = \"urgent\"\non = \"timer\"\ntimer = { from = \"case_created\", after = { days = 1 } }\nactions = [{ set_priority = 1 }]\n";
+    let before = s.events();
+    let trial =
+        s.call("post", &format!("/api/cases/{reference}/rule-trial"), Some(&ada), Some(json!({ "rule": rule })));
+    assert_eq!(trial.status(), 200);
+    let trial: Value = trial.json().unwrap();
+    assert_eq!(trial["subjects"][0]["effects"][0]["detail"], "case: 3 → 1");
+    assert_eq!(s.events(), before);
+    let broken =
+        s.call("post", &format!("/api/cases/{reference}/rule-trial"), Some(&ada), Some(json!({ "rule": "id = 3" })));
+    assert_eq!(broken.status(), 422);
+    assert!(broken.json::<Value>().unwrap()["message"].as_str().unwrap().starts_with("rule:1:"));
 }

@@ -257,6 +257,21 @@ impl Engine {
         Ok(executed)
     }
 
+    /// What time drives, checked by the desktop and the hub once a second: routing
+    /// (offers that ran out, preferred-agent windows and bullseye rings that came) and
+    /// the timer service (at risk, breached, escalation, timed business rules). A read
+    /// decides, so an idle second writes nothing.
+    pub fn run_due_work(&self) -> Result<()> {
+        let now = self.clock.now();
+        if self.next_routing_due()?.is_some_and(|t| t <= now) {
+            self.execute(&Actor::system(), Command::RoutingTick)?;
+        }
+        if self.next_timer().is_some_and(|t| t <= now) {
+            self.run_due_timers()?;
+        }
+        Ok(())
+    }
+
     /// When the timer service next has work, if any clock is running.
     pub fn next_timer(&self) -> Option<DateTime<Utc>> {
         self.timers.lock().unwrap_or_else(|p| p.into_inner()).next()

@@ -278,6 +278,7 @@ pub struct RuleSet {
 /// What a rule did or would do, in words, for the case history and the dry run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleEffect {
     pub action: String,
     pub detail: String,

@@ -16,8 +16,20 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// The instant a timed rule's anchor is at for a subject, if it has one now.
+/// The instant a timed rule's anchor is at for a subject, if it has one now; to the
+/// millisecond, as the store keeps it.
 fn anchor_at(
+    anchor: Anchor,
+    field: Option<&str>,
+    case: &Case,
+    task: Option<&Task>,
+    status_since: &mut dyn FnMut() -> Result<DateTime<Utc>>,
+) -> Result<Option<DateTime<Utc>>> {
+    use crate::clock::{from_millis, to_millis};
+    Ok(exact_anchor(anchor, field, case, task, status_since)?.map(|t| from_millis(to_millis(t))))
+}
+
+fn exact_anchor(
     anchor: Anchor,
     field: Option<&str>,
     case: &Case,

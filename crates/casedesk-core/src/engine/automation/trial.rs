@@ -16,6 +16,7 @@ use ts_rs::TS;
 /// What a rule would do to a case, without doing it.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleTrial {
     pub rule: String,
     pub subjects: Vec<TrialSubject>,
@@ -23,6 +24,7 @@ pub struct RuleTrial {
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrialSubject {
     /// "case TEC-000001" or "task Diagnose".
     pub subject: String,
