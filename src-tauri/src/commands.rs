@@ -5,7 +5,7 @@ use casedesk_core::casetype::CaseTypeDef;
 use casedesk_core::engine::NotificationCentre;
 use casedesk_core::intent::IntentSuggestions;
 use casedesk_core::model::{AgentDesk, CaseDetail, CaseSummary, WorkspaceInfo};
-use casedesk_core::{Command, ErrorPayload, Executed};
+use casedesk_core::{Command, Error, ErrorPayload, Executed};
 use tauri::State;
 use uuid::Uuid;
 
@@ -47,6 +47,18 @@ pub fn agent_desk(state: State<DeskState>) -> Reply<AgentDesk> {
 pub fn notification_centre(state: State<DeskState>) -> Reply<NotificationCentre> {
     let desk = state.desk()?;
     desk.engine.notification_centre(&desk.actor).map_err(|e| e.payload())
+}
+
+/// Opens one of the case's links in the system browser. The engine fills the link in
+/// from the case type, so the page cannot open an address of its own.
+#[tauri::command(async)]
+pub fn open_case_link(app: tauri::AppHandle, state: State<DeskState>, id: Uuid, index: usize) -> Reply<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let detail = state.desk()?.engine.case_detail(id).map_err(|e| e.payload())?;
+    let link = detail.links.get(index).ok_or_else(|| Error::not_found("link", index).payload())?;
+    app.opener()
+        .open_url(&link.url, None::<&str>)
+        .map_err(|e| ErrorPayload { code: "open_failed".into(), message: format!("{}: {e}", link.url) })
 }
 
 #[tauri::command(async)]

@@ -8,6 +8,7 @@ mod workspace;
 
 pub fn run() {
     let app = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let state = workspace::open(app.handle());
             if let Err(e) = &state.0 {
@@ -27,6 +28,7 @@ pub fn run() {
             commands::agent_desk,
             commands::notification_centre,
             commands::suggest_intents,
+            commands::open_case_link,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

@@ -355,6 +355,17 @@ pub struct CaseDetail {
     pub attachments: Vec<Attachment>,
     pub interactions: Vec<Interaction>,
     pub history: Vec<Event>,
+    /// The case type's links to external systems, filled in for this case.
+    pub links: Vec<CaseLink>,
+}
+
+/// A link to an external system, ready to open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseLink {
+    pub label: String,
+    pub url: String,
 }
 
 /// A row of the case list.

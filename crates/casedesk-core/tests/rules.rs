@@ -494,3 +494,47 @@ fn a_dry_run_shows_what_a_rule_would_do_and_changes_nothing() {
     assert!(e.unwrap_err().to_string().starts_with("rule:3: rule 'x': condition:"));
     assert_eq!(w.engine.try_rule(&alex(), &reference, rule, false).unwrap_err().code(), "forbidden");
 }
+
+#[test]
+fn link_templates_are_filled_in_for_the_case_view() {
+    let w = world();
+    let r = w
+        .engine
+        .execute(
+            &alex(),
+            Command::CreateCustomer {
+                name: "Maria Keller".into(),
+                email: None,
+                phone: None,
+                external_id: Some("CRM-4711".into()),
+                extra: Default::default(),
+            },
+        )
+        .unwrap();
+    let customer: Uuid = created(&r);
+    let r = w
+        .engine
+        .execute(
+            &alex(),
+            Command::CreateCase {
+                case_type: "technical".into(),
+                intent: None,
+                customer_id: Some(customer),
+                subject: "No line".into(),
+                description: String::new(),
+                fields: obj(json!({ "device": "Modem" })),
+                priority: None,
+                interaction_id: None,
+            },
+        )
+        .unwrap();
+    let links = w.engine.case_detail(created(&r)).unwrap().links;
+    let links: Vec<(&str, &str)> = links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
+    assert_eq!(
+        links,
+        [
+            ("Customer in the CRM", "https://crm.example/customer/CRM-4711"),
+            ("Service status for this case", "https://status.example/cases/TEC-000001"),
+        ]
+    );
+}

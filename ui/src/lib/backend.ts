@@ -40,4 +40,5 @@ export const backend = {
   agentDesk: () => call<AgentDesk>("agent_desk"),
   notificationCentre: () => call<NotificationCentre>("notification_centre"),
   suggestIntents: (text: string) => call<IntentSuggestions>("suggest_intents", { text }),
+  openCaseLink: (id: string, index: number) => call<void>("open_case_link", { id, index }),
 };

@@ -342,16 +342,33 @@ impl Engine {
                 Some(c) => db.customer(c)?,
                 None => None,
             };
+            let history = db.events_of_case(id)?;
+            let def = self.case_type_read(db, &case.case_type, case.type_version)?;
+            let links = automation::case_links(&def, &case, customer.as_ref(), history.last());
             Ok(CaseDetail {
                 tasks: db.tasks_of_case(id)?,
                 notes: db.notes_of_case(id)?,
                 attachments: db.attachments_of_case(id)?,
                 interactions: db.interactions_of_case(id)?,
-                history: db.events_of_case(id)?,
+                history,
                 customer,
+                links,
                 case,
             })
         })
+    }
+
+    fn case_type_read(&self, db: &Db, case_type: &str, version: u32) -> Result<Arc<CaseTypeDef>> {
+        let key = (case_type.to_string(), version);
+        if let Some(def) = self.types.lock().unwrap().get(&key) {
+            return Ok(def.clone());
+        }
+        let json = db
+            .case_type_definition(case_type, version)?
+            .ok_or_else(|| Error::not_found("case type", format!("{case_type} v{version}")))?;
+        let def: Arc<CaseTypeDef> = Arc::new(serde_json::from_str(&json)?);
+        self.types.lock().unwrap().insert(key, def.clone());
+        Ok(def)
     }
 
     /// A case as `user` may see it (see `permissions::can_see_case`); not found

@@ -413,3 +413,31 @@ pub(crate) fn run_checks(
     }
     Ok(())
 }
+
+/// The case type's link templates filled in for `case` (with the notification
+/// templates' variables). A link whose template fails to render is left out.
+pub(crate) fn case_links(
+    def: &CaseTypeDef,
+    case: &Case,
+    customer: Option<&Customer>,
+    last: Option<&Event>,
+) -> Vec<CaseLink> {
+    let Some(event) = last else { return vec![] };
+    let variables = crate::notify::template::variables(&crate::notify::template::Subject {
+        event,
+        case,
+        def,
+        task: None,
+        customer,
+        owner_name: None,
+        assignee_name: None,
+        zone: chrono_tz::Tz::UTC,
+    });
+    def.links
+        .iter()
+        .filter_map(|l| {
+            let url = crate::notify::template::render(&l.url, &variables).ok()?;
+            Some(CaseLink { label: l.label.clone(), url })
+        })
+        .collect()
+}
