@@ -537,4 +537,8 @@ fn link_templates_are_filled_in_for_the_case_view() {
             ("Service status for this case", "https://status.example/cases/TEC-000001"),
         ]
     );
+    // Without a customer there is no customer to link to.
+    let other = w.create_case(&alex(), "technical", json!({ "device": "Modem" })).unwrap();
+    let links = w.engine.case_detail(other).unwrap().links;
+    assert_eq!(links.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["Service status for this case"]);
 }

@@ -141,6 +141,17 @@ pub fn render(source: &str, variables: &Value) -> std::result::Result<String, St
     })
 }
 
+/// Whether a template names a variable that is empty for these values (a link to
+/// `…/customer/` for a case without a customer is no link).
+pub fn names_a_blank(source: &str, variables: &Value) -> bool {
+    let env = environment();
+    let Ok(template) = env.template_from_str(source) else { return true };
+    template.undeclared_variables(true).iter().any(|path| {
+        let value = path.split('.').try_fold(variables, |v, key| v.get(key));
+        value.is_none_or(|v| v.is_null() || v.as_str() == Some(""))
+    })
+}
+
 /// What one event's notification may speak of.
 pub struct Subject<'a> {
     pub event: &'a Event,

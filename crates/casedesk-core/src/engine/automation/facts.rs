@@ -22,12 +22,12 @@ fn opt<T: serde::Serialize>(v: Option<T>) -> Value {
     v.map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).unwrap_or(Value::Null)
 }
 
-/// Everything a rule on `case` (and `task`) may read.
+/// Everything a rule on `case` (and `task`) may read; `customer` is [`customer_map`]'s.
 pub(crate) fn facts(
     ctx: &Ctx,
     case: &Case,
     def: &CaseTypeDef,
-    customer: Option<&Customer>,
+    customer: &Value,
     channel: Option<&str>,
     status_since: DateTime<Utc>,
     task: Option<&Task>,
@@ -60,7 +60,7 @@ pub(crate) fn facts(
         }
     }
     f.set_json("fields", &Value::Object(fields));
-    f.set_json("customer", &customer_map(ctx, customer)?);
+    f.set_json("customer", customer);
     if let Some(t) = task {
         f.set_json(
             crate::rules::TASK_VARIABLE,
@@ -87,7 +87,7 @@ pub(crate) fn facts(
 
 /// The customer's profile with every defined extra field (empty ones as nothing); all
 /// nothing when the case has no customer.
-fn customer_map(ctx: &Ctx, customer: Option<&Customer>) -> Result<Value> {
+pub(crate) fn customer_map(ctx: &Ctx, customer: Option<&Customer>) -> Result<Value> {
     let defs = super::super::customers::parse_fields(ctx.tx.setting(super::super::customers::FIELDS_KEY)?)?;
     let mut m = Map::new();
     m.insert("name".into(), opt(customer.map(|c| &c.name)));

@@ -16,7 +16,7 @@ mod trial;
 
 pub use books::Rulebook;
 pub(crate) use books::{type_book, workspace_book};
-pub(crate) use facts::facts;
+pub(crate) use facts::{customer_map, facts};
 pub(crate) use timed::fire;
 pub use timed::schedule;
 pub use trial::{RuleTrial, TrialSubject};
@@ -84,6 +84,9 @@ pub(crate) fn classify(
 ) -> Result<(Arc<CaseTypeDef>, Vec<Fired>)> {
     let mut fired = vec![];
     let mut retyped = false;
+    let customer = customer_map(ctx, customer)?;
+    // Built once, and again only after a rule changed the draft.
+    let mut known: Option<expr::Facts> = None;
     // The workspace's rules, then the type's; and if a rule changed the type, the new
     // type's (the type changes once).
     let mut book = workspace_book(ctx)?;
@@ -93,16 +96,20 @@ pub(crate) fn classify(
             if compiled.rule.on != Trigger::CaseCreated {
                 continue;
             }
-            let mut facts = facts(ctx, draft, &def, customer, channel, ctx.now, None)?;
+            let facts = match &mut known {
+                Some(f) => f,
+                None => known.insert(facts(ctx, draft, &def, &customer, channel, ctx.now, None)?),
+            };
             let key = book.key(r);
-            match book.matches(r, &mut facts) {
+            match book.matches(r, facts) {
                 Err(error) => fired.push(Fired::Failed { key, trigger: Trigger::CaseCreated, error }),
                 Ok(false) => {}
                 Ok(true) => {
                     let mut trial = draft.clone();
                     let mut trial_def = def.clone();
-                    match case_actions(ctx, &book, r, &mut facts, &mut trial, &mut trial_def, &mut retyped)? {
+                    match case_actions(ctx, &book, r, facts, &mut trial, &mut trial_def, &mut retyped)? {
                         Ok((effects, after)) => {
+                            known = None;
                             *draft = trial;
                             def = trial_def;
                             let label = compiled.rule.label.clone();
@@ -240,23 +247,30 @@ pub(crate) fn on_task_created(
         Some(id) => ctx.tx.customer(id)?,
         None => None,
     };
+    let customer = customer_map(ctx, customer.as_ref())?;
     let channel = crate::store::automation::case_channel(ctx.tx, case.id)?;
     let since = crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at);
     let mut fired = vec![];
+    // Built once, and again only after a rule changed the task.
+    let mut known: Option<expr::Facts> = None;
     for book in &books {
         for (r, compiled) in book.rules.iter().enumerate() {
             if compiled.rule.on != Trigger::TaskCreated {
                 continue;
             }
-            let mut facts = facts(ctx, case, def, customer.as_ref(), channel.as_deref(), since, Some(task))?;
+            let facts = match &mut known {
+                Some(f) => f,
+                None => known.insert(facts(ctx, case, def, &customer, channel.as_deref(), since, Some(task))?),
+            };
             let key = book.key(r);
-            match book.matches(r, &mut facts) {
+            match book.matches(r, facts) {
                 Err(error) => fired.push(Fired::Failed { key, trigger: Trigger::TaskCreated, error }),
                 Ok(false) => {}
                 Ok(true) => {
                     let mut trial = task.clone();
-                    match task_actions(ctx, book, r, &mut facts, &mut trial, origin) {
+                    match task_actions(ctx, book, r, facts, &mut trial, origin) {
                         Ok((effects, after)) => {
+                            known = None;
                             *task = trial;
                             let label = compiled.rule.label.clone();
                             fired.push(Fired::Applied { key, label, trigger: Trigger::TaskCreated, effects, after });
@@ -415,7 +429,8 @@ pub(crate) fn run_checks(
 }
 
 /// The case type's link templates filled in for `case` (with the notification
-/// templates' variables). A link whose template fails to render is left out.
+/// templates' variables). A link that names an empty value, or fails to render, is
+/// left out.
 pub(crate) fn case_links(
     def: &CaseTypeDef,
     case: &Case,
@@ -435,6 +450,7 @@ pub(crate) fn case_links(
     });
     def.links
         .iter()
+        .filter(|l| !crate::notify::template::names_a_blank(&l.url, &variables))
         .filter_map(|l| {
             let url = crate::notify::template::render(&l.url, &variables).ok()?;
             Some(CaseLink { label: l.label.clone(), url })

@@ -154,7 +154,8 @@ pub(crate) fn fire(ctx: &mut Ctx, id: i64) -> Result<()> {
     };
     let channel = crate::store::automation::case_channel(ctx.tx, case.id)?;
     let status_since = crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at);
-    let mut facts = facts(ctx, &case, &def, customer.as_ref(), channel.as_deref(), status_since, task.as_ref())?;
+    let customer = super::customer_map(ctx, customer.as_ref())?;
+    let mut facts = facts(ctx, &case, &def, &customer, channel.as_deref(), status_since, task.as_ref())?;
     let key = book.key(r);
     let task_id = task.as_ref().map(|t| t.id);
     let matched = book.matches(r, &mut facts);

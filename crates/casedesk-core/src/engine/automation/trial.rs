@@ -80,7 +80,8 @@ fn try_book(
     let mut out = vec![];
     for task in subjects {
         let name = task.map_or(format!("case {}", case.reference), |t| format!("task {}", t.name));
-        let mut facts = facts(ctx, case, &def, customer.as_ref(), channel.as_deref(), since, task)?;
+        let customer = super::customer_map(ctx, customer.as_ref())?;
+        let mut facts = facts(ctx, case, &def, &customer, channel.as_deref(), since, task)?;
         let due_at = match rule.on {
             Trigger::Timer => timed::due_for(ctx, book, case, task)?,
             _ => None,
