@@ -24,6 +24,9 @@ pub enum Command {
         file_name: String,
         source: String,
     },
+    /// The timer service's: schedule the next page of open cases after the workspace's
+    /// rules changed.
+    SweepRuleTimers,
     CreateUser {
         id: String,
         name: String,

@@ -542,3 +542,44 @@ fn link_templates_are_filled_in_for_the_case_view() {
     let links = w.engine.case_detail(other).unwrap().links;
     assert_eq!(links.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["Service status for this case"]);
 }
+
+#[test]
+fn workspace_timed_rules_reach_open_cases_nothing_touches_and_follow_a_changed_offset() {
+    let w = service_world();
+    let idle = create(&w, &alex(), None, json!({})).unwrap();
+    let rules = |days: u32| {
+        format!(
+            "[[rules]]\nid = \"look_again\"\non = \"timer\"\ntimer = {{ from = \"case_created\", after = {{ days = {days} }} }}\nactions = [{{ add_note = \"Looked at again.\" }}]\n"
+        )
+    };
+    let define = |source: String| {
+        w.engine.execute(&admin(), Command::DefineWorkspaceRules { file_name: "rules.toml".into(), source }).unwrap();
+    };
+    define(rules(1));
+    // The timer service sweeps the open cases: the idle one gets its timer.
+    w.engine.run_due_work().unwrap();
+    let notes = |w: &World| w.engine.case_detail(idle).unwrap().notes.len();
+    // The admin changes the offset before it fires: the timer follows.
+    define(rules(3));
+    w.engine.run_due_work().unwrap();
+    w.clock.advance(Duration::days(2));
+    w.engine.run_due_work().unwrap();
+    assert_eq!(notes(&w), 0, "not after one day any more");
+    w.clock.advance(Duration::days(1) + Duration::minutes(1));
+    w.engine.run_due_work().unwrap();
+    assert_eq!(notes(&w), 1);
+    assert_eq!(rules_fired(&w, idle).iter().filter(|r| *r == "*:look_again").count(), 1);
+    w.clock.advance(Duration::days(5));
+    w.engine.run_due_work().unwrap();
+    assert_eq!(notes(&w), 1, "once");
+}
+
+#[test]
+fn a_route_to_an_unknown_queue_is_skipped_with_the_reason() {
+    let w = service_world();
+    let case = create(&w, &alex(), None, json!({ "segment": "gold" })).unwrap();
+    let reference = w.case(case).reference;
+    let rule = "id = \"lost\"\non = \"task_created\"\nactions = [{ route_to = \"Nowhere\" }]\n";
+    let trial = w.engine.try_rule(&admin(), &reference, rule, false).unwrap();
+    assert_eq!(trial.subjects[0].error.as_deref(), Some("'Nowhere' is not a defined queue or workbin"));
+}

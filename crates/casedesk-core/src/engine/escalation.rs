@@ -44,9 +44,14 @@ pub fn escalate(ctx: &mut Ctx, mut task: Task, how: &str, reason: Option<String>
     task.completed_at = Some(ctx.now);
     ctx.tx.put_task(&task)?;
     let at = def.locate_step(&task.step).expect("the step exists");
-    let mut next = plan::create_task(ctx, &mut case, &def, at, None, Some(target.clone()), level)?;
-    next.priority = task.priority.saturating_sub(1).max(1);
-    ctx.tx.put_task(&next)?;
+    let placement = plan::Placement {
+        queue: Some(target.clone()),
+        escalation_level: level,
+        // One level more urgent than the task it replaces.
+        priority: Some(task.priority.saturating_sub(1).max(1)),
+        ..plan::Placement::default()
+    };
+    let next = plan::create_task(ctx, &mut case, &def, at, placement)?;
     ctx.emit(
         "task_escalated",
         Some(task.case_id),

@@ -117,7 +117,14 @@ impl<'a, 'c> Ctx<'a, 'c> {
     /// (its created id and reference) is never changed by `f`.
     pub fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.tx.execute_batch("SAVEPOINT attempt")?;
-        let marks = (self.events.len(), self.route_tasks.len(), self.route_agents.len(), self.timers.len());
+        let marks = (
+            self.events.len(),
+            self.route_tasks.len(),
+            self.route_agents.len(),
+            self.timers.len(),
+            self.rule_timers.len(),
+            self.warnings.len(),
+        );
         let reported = (self.created_id.clone(), self.reference.clone());
         let out = f(self);
         (self.created_id, self.reference) = reported;
@@ -132,6 +139,8 @@ impl<'a, 'c> Ctx<'a, 'c> {
                 self.route_tasks.truncate(marks.1);
                 self.route_agents.truncate(marks.2);
                 self.timers.truncate(marks.3);
+                self.rule_timers.truncate(marks.4);
+                self.warnings.truncate(marks.5);
                 Err(e)
             }
         }
@@ -266,6 +275,9 @@ impl Engine {
         if self.next_routing_due()?.is_some_and(|t| t <= now) {
             self.execute(&Actor::system(), Command::RoutingTick)?;
         }
+        if self.read(|db| db.setting(automation::SWEEP_KEY))?.is_some() {
+            self.execute(&Actor::system(), Command::SweepRuleTimers)?;
+        }
         if self.next_timer().is_some_and(|t| t <= now) {
             self.run_due_timers()?;
         }
@@ -291,12 +303,29 @@ impl Engine {
 
     /// One service-level transaction of at most `limit` due clocks (benchmarks, tests).
     pub fn run_due_timers_limited(&self, limit: usize) -> Result<usize> {
-        let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(self.clock.now(), limit);
+        let now = self.clock.now();
+        let due = self.timers.lock().unwrap_or_else(|p| p.into_inner()).take_due(now, limit);
         let n = due.len();
-        if n > 0 {
-            self.execute(&Actor::system(), Command::ServiceLevelTick { due })?;
+        if n == 0 {
+            return Ok(0);
         }
-        Ok(n)
+        if self.execute(&Actor::system(), Command::ServiceLevelTick { due: due.clone() }).is_ok() {
+            return Ok(n);
+        }
+        // One subject failed the batch: each on its own, so the rest are not held up; a
+        // failing one is tried again in five minutes.
+        let mut first_error = None;
+        for subject in due {
+            if let Err(e) = self.execute(&Actor::system(), Command::ServiceLevelTick { due: vec![subject] }) {
+                let retry = now + chrono::Duration::minutes(5);
+                self.timers.lock().unwrap_or_else(|p| p.into_inner()).hint_at(retry, subject);
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
     }
 
     /// How many entries the timer queue holds (stale ones included).
@@ -499,6 +528,10 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
     match command {
         PublishCaseType { file_name, source } => casetypes::publish(ctx, &file_name, &source),
         DefineWorkspaceRules { file_name, source } => casetypes::define_workspace_rules(ctx, &file_name, &source),
+        SweepRuleTimers => {
+            permissions::require(ctx.actor, permissions::Action::Configure)?;
+            automation::sweep(ctx)
+        }
         CreateUser { id, name, roles, teams } => {
             customers::create_user(ctx, User { id, name, roles, teams, email: None, phone: None })
         }

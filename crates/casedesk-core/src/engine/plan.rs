@@ -19,24 +19,35 @@ pub fn enter_stage(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, stage: usi
     }
     let steps = if st.parallel { 0..st.steps.len() } else { 0..1 };
     for step in steps {
-        create_task(ctx, case, def, (stage, step), None, None, 0)?;
+        create_task(ctx, case, def, (stage, step), Placement::default())?;
     }
     Ok(())
 }
 
-/// Creates the task of one step, queued for routing. `preferred` is the agent considered
-/// first for the queue's preferred-agent window (default: the case owner).
+/// Where a new task goes, when not simply to its step's queue.
+#[derive(Debug, Default)]
+pub struct Placement {
+    /// The agent considered first for the queue's preferred-agent window (default: the
+    /// case owner); e.g. the original advisor, for verification.
+    pub preferred: Option<String>,
+    /// A queue other than the step's: an escalation target.
+    pub queue: Option<String>,
+    pub escalation_level: u32,
+    /// A priority other than the step's (an escalation raises it).
+    pub priority: Option<Priority>,
+}
+
+/// Creates the task of one step, queued for routing; business rules may add to it first.
 pub fn create_task(
     ctx: &mut Ctx,
     case: &mut Case,
     def: &CaseTypeDef,
     (stage, step): (usize, usize),
-    preferred: Option<String>,
-    queue: Option<String>,
-    escalation_level: u32,
+    placement: Placement,
 ) -> Result<Task> {
     let st = &def.stages[stage];
     let s = &st.steps[step];
+    let Placement { preferred, queue, escalation_level, priority } = placement;
     let origin =
         super::automation::TaskOrigin { explicit_queue: queue.is_some(), explicit_preferred: preferred.is_some() };
     let task = Task {
@@ -49,7 +60,7 @@ pub fn create_task(
         state: TaskState::Queued,
         queue: Some(queue.unwrap_or_else(|| s.queue.clone())),
         assignee: None,
-        priority: s.priority.unwrap_or(case.priority).min(case.priority),
+        priority: priority.unwrap_or_else(|| s.priority.unwrap_or(case.priority).min(case.priority)),
         escalation_level,
         outcome: None,
         form_values: Map::new(),
@@ -101,7 +112,7 @@ pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, ou
                     advance(ctx, case, def, here.0 + 1)?;
                 }
             } else if here.1 + 1 < stage.steps.len() {
-                create_task(ctx, case, def, (here.0, here.1 + 1), None, None, 0)?;
+                create_task(ctx, case, def, (here.0, here.1 + 1), Placement::default())?;
             } else {
                 advance(ctx, case, def, here.0 + 1)?;
             }
@@ -120,7 +131,8 @@ pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, ou
                     level - 1
                 )));
             };
-            create_task(ctx, case, def, here, None, Some(target), level)?;
+            let placement = Placement { queue: Some(target), escalation_level: level, ..Placement::default() };
+            create_task(ctx, case, def, here, placement)?;
         }
         Then::SendBack => {
             let target = outcome.step.as_deref().expect("checked on load");
@@ -133,12 +145,12 @@ pub fn follow(ctx: &mut Ctx, case: &mut Case, def: &CaseTypeDef, task: &Task, ou
                 .rfind(|t| t.step == target && t.state == TaskState::Completed)
                 .and_then(|t| t.assignee);
             leave_stage(ctx, case, &def.stages[here.0].id, at.0 != here.0)?;
-            create_task(ctx, case, def, at, advisor, None, 0)?;
+            create_task(ctx, case, def, at, Placement { preferred: advisor, ..Placement::default() })?;
         }
         Then::Goto => {
             let at = def.locate_step(outcome.step.as_deref().expect("checked on load")).expect("checked on load");
             leave_stage(ctx, case, &def.stages[here.0].id, at.0 != here.0)?;
-            create_task(ctx, case, def, at, None, None, 0)?;
+            create_task(ctx, case, def, at, Placement::default())?;
         }
     }
     Ok(())

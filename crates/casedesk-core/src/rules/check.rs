@@ -45,8 +45,8 @@ pub const CASE_VARIABLES: &[&str] = &[
     "fields",
 ];
 
-/// The variable of task rules (a map: step, stage, name, kind, state, queue, priority,
-/// assignee, escalation_level, created_at, due_at).
+/// The variable of task rules (a map: id, step, stage, name, kind, state, queue,
+/// priority, assignee, escalation_level, created_at, due_at, language, skills).
 pub const TASK_VARIABLE: &str = "task";
 
 /// The variables a rule on `scope` with a task (or not) may use.

@@ -35,7 +35,8 @@ fn engine() -> &'static Engine {
             .set_max_operations(MAX_OPERATIONS)
             .set_max_expr_depths(MAX_DEPTH, MAX_DEPTH)
             .set_max_call_levels(8)
-            .set_max_string_size(10_000)
+            // A case's description may be 20,000 characters (in UTF-8, up to 80,000 bytes).
+            .set_max_string_size(100_000)
             .set_max_array_size(1_000)
             .set_max_map_size(1_000);
         e.disable_symbol("eval");
@@ -117,8 +118,10 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// Facts are constants: a method that would change a value in place (`remove`,
+    /// `clear`, …) is refused, so one rule never changes what the next one sees.
     pub fn set(&mut self, name: &str, value: Dynamic) {
-        self.scope.set_or_push(name.to_string(), value);
+        self.scope.push_constant_dynamic(name.to_string(), value);
     }
 
     pub fn set_json(&mut self, name: &str, value: &serde_json::Value) {
@@ -235,6 +238,17 @@ mod tests {
             let e = eval_bool(&ast, &mut facts()).unwrap_err();
             assert!(e.to_lowercase().contains("too large"), "{huge}: {e}");
         }
+        // Facts are constants: no rule can change what the next one sees.
+        let mut f = facts();
+        let remove = compile(r#"customer.remove("name") == "Ann""#, VARS).unwrap();
+        assert!(eval_bool(&remove, &mut f).is_err(), "a fact cannot be changed");
+        let read = compile(r#"customer.name == "Ann""#, VARS).unwrap();
+        assert_eq!(eval_bool(&read, &mut f), Ok(true));
+        // A long text (a description may be 20,000 characters) can still be searched.
+        let mut f = facts();
+        f.set_json("customer", &json!({ "name": "é".repeat(20_000) + "needle" }));
+        let ast = compile(r#"customer.name.contains("needle")"#, VARS).unwrap();
+        assert_eq!(eval_bool(&ast, &mut f), Ok(true));
         let e = run("customer.tierr == 2").unwrap_err();
         assert!(e.contains("tierr"), "a missing property is an error, not false: {e}");
         assert!(run("amount + 1").unwrap_err().contains("not true or false"));

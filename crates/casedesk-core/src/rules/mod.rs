@@ -2,7 +2,7 @@
 //! requirements and priority of tasks, and acts as dates approach. A rule is a condition
 //! in a sandboxed expression language ([`expr`]) and a list of actions. Case types carry
 //! their own rules; a workspace-wide rule set applies to every type. The engine applies
-//! them in `engine/automation.rs`.
+//! them in `engine/automation/`.
 
 mod check;
 pub mod expr;

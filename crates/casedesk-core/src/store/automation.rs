@@ -78,6 +78,28 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// A timer whose rule's offset changed before it fired.
+    pub fn move_rule_timer(&self, id: i64, due_at: DateTime<Utc>) -> Result<()> {
+        self.prepare_cached("UPDATE rule_timers SET due_at = ?2 WHERE id = ?1 AND fired_at IS NULL")?
+            .execute(params![id, to_millis(due_at)])?;
+        Ok(())
+    }
+
+    /// Open cases after `after` in id order, a page at a time (the sweep after the
+    /// workspace's timed rules change).
+    pub fn open_cases_after(&self, after: Uuid, limit: u32) -> Result<Vec<Uuid>> {
+        let mut st = self.prepare_cached(
+            "SELECT id FROM cases WHERE status_category != 'closed' AND id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after, limit], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn delete_setting(&self, key: &str) -> Result<()> {
+        self.prepare_cached("DELETE FROM workspace_settings WHERE key = ?1")?.execute([key])?;
+        Ok(())
+    }
+
     pub fn delete_rule_timer(&self, id: i64) -> Result<()> {
         self.prepare_cached("DELETE FROM rule_timers WHERE id = ?1 AND fired_at IS NULL")?.execute([id])?;
         Ok(())

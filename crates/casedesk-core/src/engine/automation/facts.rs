@@ -90,13 +90,14 @@ pub(crate) fn facts(
 pub(crate) fn customer_map(ctx: &Ctx, customer: Option<&Customer>) -> Result<Value> {
     let defs = super::super::customers::parse_fields(ctx.tx.setting(super::super::customers::FIELDS_KEY)?)?;
     let mut m = Map::new();
-    m.insert("name".into(), opt(customer.map(|c| &c.name)));
-    m.insert("email".into(), opt(customer.and_then(|c| c.email.as_ref())));
-    m.insert("phone".into(), opt(customer.and_then(|c| c.phone.as_ref())));
-    m.insert("external_id".into(), opt(customer.and_then(|c| c.external_id.as_ref())));
     for d in defs {
         let v = customer.and_then(|c| c.extra.get(&d.id)).cloned().unwrap_or(Value::Null);
         m.insert(d.id, v);
     }
+    // The profile's own attributes win over an extra field of the same name.
+    m.insert("name".into(), opt(customer.map(|c| &c.name)));
+    m.insert("email".into(), opt(customer.and_then(|c| c.email.as_ref())));
+    m.insert("phone".into(), opt(customer.and_then(|c| c.phone.as_ref())));
+    m.insert("external_id".into(), opt(customer.and_then(|c| c.external_id.as_ref())));
     Ok(Value::Object(m))
 }

@@ -17,8 +17,8 @@ mod trial;
 pub use books::Rulebook;
 pub(crate) use books::{type_book, workspace_book};
 pub(crate) use facts::{customer_map, facts};
-pub(crate) use timed::fire;
-pub use timed::schedule;
+pub(crate) use timed::{fire, sweep};
+pub use timed::{schedule, SWEEP_KEY};
 pub use trial::{RuleTrial, TrialSubject};
 
 use super::Ctx;
@@ -73,6 +73,16 @@ fn existing_user(ctx: &Ctx, id: &str) -> Outcome<String> {
     }
 }
 
+/// A queue or workbin that exists: defined by an admin, or a user's personal workbin.
+fn existing_queue(ctx: &Ctx, id: &str) -> Outcome<()> {
+    let personal = id.strip_prefix("personal:").map(|user| existing_user(ctx, user).is_ok());
+    match (personal, ctx.tx.queue(id)) {
+        (Some(true), _) | (None, Ok(Some(_))) => Ok(()),
+        (_, Err(e)) => Err(e.to_string()),
+        _ => Err(format!("'{id}' is not a defined queue or workbin")),
+    }
+}
+
 /// The case as it will be created: rules may change its type, intent, priority and
 /// owner. Returns the definition it ends with and what the rules did.
 pub(crate) fn classify(
@@ -105,15 +115,20 @@ pub(crate) fn classify(
                 Err(error) => fired.push(Fired::Failed { key, trigger: Trigger::CaseCreated, error }),
                 Ok(false) => {}
                 Ok(true) => {
-                    let mut trial = draft.clone();
-                    let mut trial_def = def.clone();
-                    match case_actions(ctx, &book, r, facts, &mut trial, &mut trial_def, &mut retyped)? {
+                    // All or nothing: the draft, its type and the one change of type.
+                    let (mut trial, mut trial_def, mut trial_retyped) = (draft.clone(), def.clone(), retyped);
+                    match case_actions(ctx, &book, r, facts, &mut trial, &mut trial_def, &mut trial_retyped)? {
                         Ok((effects, after)) => {
                             known = None;
-                            *draft = trial;
-                            def = trial_def;
+                            let type_changed = trial.case_type != draft.case_type;
+                            (*draft, def, retyped) = (trial, trial_def, trial_retyped);
                             let label = compiled.rule.label.clone();
                             fired.push(Fired::Applied { key, label, trigger: Trigger::CaseCreated, effects, after });
+                            // A type's rules speak of its own fields: once the case is of
+                            // another type, the new type's rules take over.
+                            if type_changed && book.origin != "*" {
+                                break;
+                            }
                         }
                         Err(error) => fired.push(Fired::Failed { key, trigger: Trigger::CaseCreated, error }),
                     }
@@ -155,7 +170,10 @@ fn case_actions(
                     return Ok(Err(format!("'{t}' is not a published case type")));
                 };
                 let new = ctx.case_type(t, version)?;
-                let fields = match crate::fields::check_values(&new.fields, &draft.fields) {
+                let new_book = type_book(ctx, t, version)?;
+                let fields = match crate::fields::check_values(&new.fields, &draft.fields)
+                    .and_then(|f| check_form(&new_book.checks, &new.fields, &f, ctx.now).map(|_| f))
+                {
                     Ok(f) => f,
                     Err(e) => return Ok(Err(format!("the case's fields do not fit {}: {e}", new.name))),
                 };
@@ -163,6 +181,10 @@ fn case_actions(
                     draft.intent = None;
                 }
                 effects.push(effect(action, format!("{} → {}", draft.type_name, new.name)));
+                // A priority left at the old type's default takes the new type's.
+                if draft.priority == def.default_priority {
+                    draft.priority = new.default_priority;
+                }
                 draft.case_type = new.id.clone();
                 draft.type_version = version;
                 draft.type_name = new.name.clone();
@@ -323,15 +345,16 @@ fn task_actions(
                         format!("not applied: the task was sent to {}", task.queue.as_deref().unwrap_or("?")),
                     ));
                 } else {
+                    existing_queue(ctx, &queue)?;
                     effects.push(effect(action, format!("{} → {queue}", task.queue.as_deref().unwrap_or("none"))));
                     task.queue = Some(queue);
                 }
             }
             Action::PreferAgent(_) => {
-                let agent = existing_user(ctx, &text(book, r, a, facts)?)?;
                 if origin.explicit_preferred {
                     effects.push(effect(action, "not applied: the task goes back to the agent who did the step"));
                 } else {
+                    let agent = existing_user(ctx, &text(book, r, a, facts)?)?;
                     effects.push(effect(action, agent.clone()));
                     task.preferred_agent = Some(agent);
                 }
@@ -407,14 +430,27 @@ pub(crate) fn run_checks(
     fields: &[crate::fields::FieldDef],
     values: &Map<String, Value>,
 ) -> Result<()> {
+    let skipped = check_form(checks, fields, values, ctx.now)?;
+    ctx.warnings.extend(skipped);
+    Ok(())
+}
+
+/// [`run_checks`] without a command: the value refused, or the checks that could not run.
+fn check_form(
+    checks: &[books::CompiledCheck],
+    fields: &[crate::fields::FieldDef],
+    values: &Map<String, Value>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>> {
+    let mut skipped = vec![];
     if checks.is_empty() {
-        return Ok(());
+        return Ok(skipped);
     }
     let mut f = expr::Facts::default();
     for def in fields {
         f.set_json(&def.id, values.get(&def.id).unwrap_or(&Value::Null));
     }
-    facts::set_time(&mut f, ctx.now);
+    facts::set_time(&mut f, now);
     for c in checks {
         if values.get(&c.check.field).is_none_or(Value::is_null) {
             continue;
@@ -422,10 +458,10 @@ pub(crate) fn run_checks(
         match c.ast.as_ref().map_err(Clone::clone).and_then(|ast| expr::eval_bool(ast, &mut f)) {
             Ok(true) => {}
             Ok(false) => return Err(Error::field(&c.check.field, c.check.message.clone())),
-            Err(e) => ctx.warnings.push(format!("the check on '{}' could not run: {e}", c.check.field)),
+            Err(e) => skipped.push(format!("the check on '{}' could not run: {e}", c.check.field)),
         }
     }
-    Ok(())
+    Ok(skipped)
 }
 
 /// The case type's link templates filled in for `case` (with the notification

@@ -101,22 +101,60 @@ fn books_of(ctx: &Ctx, case: &Case) -> Result<Vec<Arc<Rulebook>>> {
 pub fn schedule(ctx: &mut Ctx) -> Result<()> {
     let cases: BTreeSet<Uuid> = ctx.events.iter().filter_map(|e| e.case_id).collect();
     for id in cases {
-        let Some(case) = ctx.tx.case(id)? else { continue };
-        let books = books_of(ctx, &case)?;
-        let existing = ctx.tx.rule_timers_of_case(id)?;
-        if books.is_empty() && existing.iter().all(|t| t.fired_at.is_some()) {
-            continue;
+        schedule_case(ctx, id)?;
+    }
+    Ok(())
+}
+
+/// While set, open cases still to be scheduled after the workspace's rules changed:
+/// the id of the last case done (empty: none yet).
+pub const SWEEP_KEY: &str = "rules:workspace:sweep";
+const SWEEP_BATCH: u32 = 500;
+
+/// The next page of the sweep: schedules up to 500 open cases, so rules added for every
+/// type reach the cases nothing else touches.
+pub(crate) fn sweep(ctx: &mut Ctx) -> Result<()> {
+    let Some(cursor) = ctx.tx.setting(SWEEP_KEY)? else { return Ok(()) };
+    let after = cursor.parse().unwrap_or(Uuid::nil());
+    let page = ctx.tx.open_cases_after(after, SWEEP_BATCH)?;
+    for id in &page {
+        schedule_case(ctx, *id)?;
+    }
+    match page.last().filter(|_| page.len() as u32 == SWEEP_BATCH) {
+        Some(last) => ctx.tx.put_setting(SWEEP_KEY, &last.to_string(), ctx.now, &ctx.actor.user_id),
+        None => ctx.tx.delete_setting(SWEEP_KEY),
+    }
+}
+
+fn schedule_case(ctx: &mut Ctx, id: Uuid) -> Result<()> {
+    let Some(case) = ctx.tx.case(id)? else { return Ok(()) };
+    let books = books_of(ctx, &case)?;
+    let existing = ctx.tx.rule_timers_of_case(id)?;
+    if books.is_empty() && existing.iter().all(|t| t.fired_at.is_some()) {
+        return Ok(());
+    }
+    let wanted = wanted(ctx, &books, &case)?;
+    let same = |w: &Wanted, t: &crate::store::automation::RuleTimer| {
+        t.rule_key == w.key && t.subject_id == w.subject && t.anchor_at == w.anchor
+    };
+    for old in existing.iter().filter(|t| t.fired_at.is_none()) {
+        if !wanted.iter().any(|w| same(w, old)) {
+            ctx.tx.delete_rule_timer(old.id)?;
         }
-        let wanted = wanted(ctx, &books, &case)?;
-        for old in existing.iter().filter(|t| t.fired_at.is_none()) {
-            if !wanted.iter().any(|w| w.key == old.rule_key && w.subject == old.subject_id && w.anchor == old.anchor_at)
-            {
-                ctx.tx.delete_rule_timer(old.id)?;
+    }
+    for w in wanted {
+        match existing.iter().find(|t| same(&w, t)) {
+            // Fired for this anchor already, or waiting at the right instant.
+            Some(t) if t.fired_at.is_some() || t.due_at == w.due => {}
+            // The rule's offset changed since.
+            Some(t) => {
+                ctx.tx.move_rule_timer(t.id, w.due)?;
+                ctx.rule_timers.push((w.due, TimerSubject::Rule(t.id)));
             }
-        }
-        for w in wanted {
-            if let Some(row) = ctx.tx.insert_rule_timer(&w.key, id, w.subject, w.anchor, w.due)? {
-                ctx.rule_timers.push((w.due, TimerSubject::Rule(row)));
+            None => {
+                if let Some(row) = ctx.tx.insert_rule_timer(&w.key, id, w.subject, w.anchor, w.due)? {
+                    ctx.rule_timers.push((w.due, TimerSubject::Rule(row)));
+                }
             }
         }
     }
@@ -145,6 +183,13 @@ pub(crate) fn fire(ctx: &mut Ctx, id: i64) -> Result<()> {
         && anchor_at(spec.from, spec.field.as_deref(), &case, task.as_ref(), &mut since)? == Some(timer.anchor_at);
     if !still {
         ctx.tx.delete_rule_timer(id)?;
+        return Ok(());
+    }
+    // The rule's offset may have changed since the timer was set.
+    let due = timer.anchor_at + spec.offset();
+    if due > ctx.now {
+        ctx.tx.move_rule_timer(id, due)?;
+        ctx.rule_timers.push((due, TimerSubject::Rule(id)));
         return Ok(());
     }
     let def = ctx.case_type(&case.case_type, case.type_version)?;
@@ -254,6 +299,9 @@ fn timed_actions(
                 effects.push(super::effect(action, format!("{} → {status}", case.status)));
                 super::super::cases::change_status(ctx, case.id, status, reason.clone())?;
                 *case = ctx.case(case.id)?;
+            }
+            (Action::CloseCase { .. }, _) if case.status_category == StatusCategory::Closed => {
+                effects.push(super::effect(action, format!("already closed ({})", case.status)));
             }
             (Action::CloseCase { status, reason }, _) => {
                 let to = status.clone().unwrap_or_else(|| def.statuses.on_complete.clone());

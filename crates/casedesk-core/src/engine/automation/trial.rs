@@ -45,7 +45,9 @@ impl Engine {
         db.trial(|tx| {
             let actor = &super::super::effective_actor(tx, actor)?;
             super::super::permissions::require(actor, super::super::permissions::Action::Configure)?;
-            let mut ctx = Ctx::new(tx, actor, self);
+            // Rules act as the system does (a timed rule's actions are the system's).
+            let system = Actor::system();
+            let mut ctx = Ctx::new(tx, &system, self);
             let case = found.ok_or_else(|| crate::error::Error::not_found("case", reference))?;
             let def = ctx.case_type(&case.case_type, case.type_version)?;
             let scope = if workspace { Scope::Workspace } else { Scope::CaseType(&def) };
@@ -101,8 +103,17 @@ fn try_book(
                         let origin = TaskOrigin { explicit_queue: false, explicit_preferred: false };
                         task_actions(ctx, book, 0, &mut facts, &mut t.clone(), &origin).map(|(e, _)| e)
                     }
-                    // Timed actions really run here: the transaction is rolled back.
-                    _ => timed::try_actions(ctx, book, case, &def, task.cloned(), &mut facts),
+                    // Timed actions really run here, each subject in a savepoint rolled
+                    // back after it (and the whole transaction is rolled back too).
+                    _ => {
+                        let mut done = Err("not run".to_string());
+                        let _ = ctx.attempt(|ctx| {
+                            let fresh = ctx.case(case.id)?;
+                            done = timed::try_actions(ctx, book, &fresh, &def, task.cloned(), &mut facts);
+                            Err::<(), _>(crate::error::Error::Conflict("a dry run changes nothing".into()))
+                        });
+                        done
+                    }
                 };
                 match done {
                     Ok(effects) => subject.effects = effects,
