@@ -410,6 +410,33 @@ fn business_rules_route_an_api_case_and_raise_a_stale_task_as_the_case_type_file
         .collect();
     assert_eq!(applied, ["technical:speak_the_customers_language", "technical:gold_service"]);
 
+    // Classification on creation through the API: the workspace's rule raises the
+    // priority of a gold customer's case.
+    let gold = s
+        .engine
+        .execute(
+            &Actor::system(),
+            Command::CreateCustomer {
+                name: "Greta Gold".into(),
+                email: None,
+                phone: None,
+                external_id: None,
+                extra: json!({ "segment": "gold" }).as_object().unwrap().clone(),
+            },
+        )
+        .unwrap()
+        .created_id
+        .unwrap();
+    let body = json!({ "case_type": "finance", "subject": "Invoice", "customer_id": gold,
+        "fields": { "invoice_number": "INV-100200" } });
+    let made = s.call("post", "/api/cases", Some(&crm), Some(body));
+    assert_eq!(made.status(), 201);
+    let made = made.json::<Value>().unwrap()["reference"].as_str().unwrap().to_string();
+    let case: Value = s.call("get", &format!("/api/cases/{made}"), Some(&crm), None).json().unwrap();
+    assert_eq!(case["case"]["priority"], 2);
+    let first_rule = case["history"].as_array().unwrap().iter().find(|e| e["kind"] == "rule_applied").unwrap();
+    assert_eq!(first_rule["after"]["rule"], "*:gold_customers_first");
+
     // A replacement: its shipping task has an 8-day OLA; nobody takes it.
     let body = json!({
         "case_type": "replacement",
