@@ -340,13 +340,21 @@ impl Engine {
     }
 
     fn case_type_in(&self, tx: &Tx, case_type: &str, version: u32) -> Result<Arc<CaseTypeDef>> {
+        self.cached_case_type(case_type, version, || tx.case_type_definition(case_type, version))
+    }
+
+    /// A published version, parsed once: versions never change.
+    fn cached_case_type(
+        &self,
+        case_type: &str,
+        version: u32,
+        stored: impl FnOnce() -> Result<Option<String>>,
+    ) -> Result<Arc<CaseTypeDef>> {
         let key = (case_type.to_string(), version);
         if let Some(def) = self.types.lock().unwrap().get(&key) {
             return Ok(def.clone());
         }
-        let json = tx
-            .case_type_definition(case_type, version)?
-            .ok_or_else(|| Error::not_found("case type", format!("{case_type} v{version}")))?;
+        let json = stored()?.ok_or_else(|| Error::not_found("case type", format!("{case_type} v{version}")))?;
         let def: Arc<CaseTypeDef> = Arc::new(serde_json::from_str(&json)?);
         self.types.lock().unwrap().insert(key, def.clone());
         Ok(def)
@@ -388,16 +396,7 @@ impl Engine {
     }
 
     fn case_type_read(&self, db: &Db, case_type: &str, version: u32) -> Result<Arc<CaseTypeDef>> {
-        let key = (case_type.to_string(), version);
-        if let Some(def) = self.types.lock().unwrap().get(&key) {
-            return Ok(def.clone());
-        }
-        let json = db
-            .case_type_definition(case_type, version)?
-            .ok_or_else(|| Error::not_found("case type", format!("{case_type} v{version}")))?;
-        let def: Arc<CaseTypeDef> = Arc::new(serde_json::from_str(&json)?);
-        self.types.lock().unwrap().insert(key, def.clone());
-        Ok(def)
+        self.cached_case_type(case_type, version, || db.case_type_definition(case_type, version))
     }
 
     /// A case as `user` may see it (see `permissions::can_see_case`); not found

@@ -6,7 +6,7 @@ use super::{expr, Action, Anchor, Check, LinkTemplate, Rule, Text, Trigger, MAX_
 use crate::casetype::{CaseTypeDef, Problem, Seg};
 use crate::fields::{is_identifier, FieldDef, FieldKind};
 use crate::model::StatusCategory;
-use crate::notify::rules::{self as notify_rules, NotificationRule, NotifyEvent};
+use crate::notify::rules as notify_rules;
 use crate::notify::template::{self, FieldScope};
 use std::collections::HashSet;
 
@@ -223,18 +223,8 @@ fn check_action(rule: &Rule, action: &Action, scope: Scope, vars: &[&str], path:
         Action::SetOwner(t) | Action::RequireLanguage(t) | Action::RouteTo(t) | Action::PreferAgent(t) => {
             check_text(rule, t, vars, path)
         }
-        Action::Notify { recipients, channel, subject, body } => {
-            let as_rule = NotificationRule {
-                id: id.clone(),
-                case_type: def.map(|d| d.id.clone()),
-                event: NotifyEvent::StatusChanged,
-                channel: *channel,
-                recipients: recipients.clone(),
-                webhook_url: None,
-                subject: subject.clone(),
-                body: body.clone(),
-                enabled: true,
-            };
+        Action::Notify { channel, .. } => {
+            let as_rule = action.as_notification_rule(id.clone(), def.map(|d| d.id.clone())).expect("a notify action");
             if *channel == crate::notify::Channel::Webhook {
                 return fail(
                     path.to_vec(),

@@ -200,6 +200,28 @@ impl Action {
         }
     }
 
+    /// A `notify` action as the notification rule it sends through (same recipients,
+    /// channels and template checks). The rule's event is not used: the rule sends
+    /// when its business rule acts.
+    pub fn as_notification_rule(
+        &self,
+        id: String,
+        case_type: Option<String>,
+    ) -> Option<crate::notify::NotificationRule> {
+        let Action::Notify { recipients, channel, subject, body } = self else { return None };
+        Some(crate::notify::NotificationRule {
+            id,
+            case_type,
+            event: crate::notify::NotifyEvent::StatusChanged,
+            channel: *channel,
+            recipients: recipients.clone(),
+            webhook_url: None,
+            subject: subject.clone(),
+            body: body.clone(),
+            enabled: true,
+        })
+    }
+
     /// The subjects the action can act on: (case at creation, task at creation, timed
     /// case, timed task).
     fn fits(&self, on: Trigger, task_subject: bool) -> bool {

@@ -403,19 +403,9 @@ fn failed(ctx: &mut Ctx, case: Uuid, task: Option<Uuid>, key: &str, trigger: Tri
 
 fn follow_up(ctx: &mut Ctx, case: &Case, event: &Event, key: &str, action: &Action) -> Result<()> {
     match action {
-        Action::Notify { recipients, channel, subject, body } => {
-            let rule = crate::notify::NotificationRule {
-                id: format!("rule:{key}"),
-                case_type: Some(case.case_type.clone()),
-                event: crate::notify::NotifyEvent::StatusChanged,
-                channel: *channel,
-                recipients: recipients.clone(),
-                webhook_url: None,
-                subject: subject.clone(),
-                body: body.clone(),
-                enabled: true,
-            };
-            super::notifications::deliver_for_rule(ctx, event, case, &rule)
+        Action::Notify { .. } => {
+            let rule = action.as_notification_rule(format!("rule:{key}"), Some(case.case_type.clone()));
+            super::notifications::deliver_for_rule(ctx, event, case, &rule.expect("a notify action"))
         }
         Action::AddNote(body) => super::cases::add_note(ctx, case.id, body.clone()),
         other => Err(Error::Storage(format!("{} is not a follow-up action", other.name()))),
