@@ -13,6 +13,7 @@ pub mod formats;
 pub mod intent;
 pub mod model;
 pub mod notify;
+pub mod reports;
 pub mod routing;
 pub mod rules;
 pub mod store;

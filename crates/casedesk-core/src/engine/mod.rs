@@ -14,6 +14,7 @@ mod notifications;
 pub mod permissions;
 mod plan;
 mod references;
+mod reports;
 pub(crate) mod routing;
 mod sla;
 mod tasks;
@@ -36,6 +37,7 @@ pub use access::TokenKind;
 pub use attachments::sanitise_file_name;
 pub use automation::{RuleTrial, TrialSubject};
 pub use notifications::NotificationCentre;
+pub use reports::HistoricalReport;
 pub use routing::RouteTarget;
 pub use timers::{TimerQueue, TimerSubject};
 

@@ -9,6 +9,7 @@ mod db;
 pub mod intents;
 pub mod migrations;
 pub mod notifications;
+pub mod reports;
 pub mod routing;
 mod rows;
 mod tx;

@@ -1,0 +1,226 @@
+//! Historical reports, computed from the event log and nothing else, so the desktop and
+//! the hub give the same figures. `timeline` reads each case's events into its life;
+//! the functions here turn lives into figures for a date range.
+//!
+//! Definitions (one place):
+//! - A case is within its SLA if it closed without its SLA being breached; a task within
+//!   its OLA if it was completed or escalated without its OLA being breached (cancelled
+//!   tasks do not count). Breaches are counted where they happened, when recorded.
+//! - Resolution time is creation to the last close, in calendar time, for cases closed in
+//!   the range; percentiles are nearest-rank.
+//! - Time in status counts the parts of each stay inside the range; closed statuses are
+//!   not counted.
+//! - Days are UTC days; the backlog is the cases open at the end of a day.
+
+pub mod timeline;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use timeline::CaseLife;
+use ts_rs::TS;
+
+/// Which cases a report looks at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ReportRange {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    #[serde(default)]
+    pub case_type: Option<String>,
+    #[serde(default)]
+    pub intent: Option<String>,
+}
+
+impl ReportRange {
+    fn covers(&self, at: DateTime<Utc>) -> bool {
+        self.from <= at && at < self.to
+    }
+
+    pub fn selects(&self, c: &CaseLife) -> bool {
+        self.case_type.as_ref().is_none_or(|t| *t == c.case_type)
+            && self.intent.as_ref().is_none_or(|i| c.intent.as_ref() == Some(i))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct StepCount {
+    pub stage: String,
+    pub step: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SlaAdherence {
+    pub cases_closed: u32,
+    pub cases_within_sla: u32,
+    /// None when no case closed in the range.
+    pub case_percent: Option<f64>,
+    pub tasks_finished: u32,
+    pub tasks_within_ola: u32,
+    pub task_percent: Option<f64>,
+    /// Where the OLA breaches recorded in the range happened, most first.
+    pub breaches_by_step: Vec<StepCount>,
+}
+
+fn percent(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| 100.0 * f64::from(part) / f64::from(whole))
+}
+
+pub fn sla_adherence(lives: &[CaseLife], range: &ReportRange) -> SlaAdherence {
+    let mut out = SlaAdherence {
+        cases_closed: 0,
+        cases_within_sla: 0,
+        case_percent: None,
+        tasks_finished: 0,
+        tasks_within_ola: 0,
+        task_percent: None,
+        breaches_by_step: vec![],
+    };
+    let mut breaches: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        if c.closed_at.is_some_and(|at| range.covers(at)) {
+            out.cases_closed += 1;
+            out.cases_within_sla += u32::from(!c.sla_breached);
+        }
+        for t in &c.tasks {
+            if t.ola_breached_at.is_some_and(|at| range.covers(at)) {
+                *breaches.entry((t.stage.clone(), t.step.clone())).or_default() += 1;
+            }
+            let Some((at, how)) = &t.ended else { continue };
+            if how == "cancelled" || !range.covers(*at) {
+                continue;
+            }
+            out.tasks_finished += 1;
+            out.tasks_within_ola += u32::from(t.ola_breached_at.is_none());
+        }
+    }
+    out.case_percent = percent(out.cases_within_sla, out.cases_closed);
+    out.task_percent = percent(out.tasks_within_ola, out.tasks_finished);
+    let mut by_step: Vec<StepCount> =
+        breaches.into_iter().map(|((stage, step), count)| StepCount { stage, step, count }).collect();
+    by_step.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.stage, &a.step).cmp(&(&b.stage, &b.step))));
+    out.breaches_by_step = by_step;
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct ResolutionTime {
+    pub case_type: String,
+    pub cases: u32,
+    pub mean_hours: f64,
+    pub p50_hours: f64,
+    pub p90_hours: f64,
+}
+
+/// The nearest-rank percentile of sorted values.
+fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn hours(d: Duration) -> f64 {
+    d.num_milliseconds() as f64 / 3_600_000.0
+}
+
+/// Per case type, for the cases closed in the range.
+pub fn resolution_times(lives: &[CaseLife], range: &ReportRange) -> Vec<ResolutionTime> {
+    let mut by_type: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        if let Some(closed) = c.closed_at.filter(|at| range.covers(*at)) {
+            by_type.entry(&c.case_type).or_default().push(hours(closed - c.created_at));
+        }
+    }
+    by_type
+        .into_iter()
+        .map(|(case_type, mut h)| {
+            h.sort_by(f64::total_cmp);
+            ResolutionTime {
+                case_type: case_type.to_string(),
+                cases: h.len() as u32,
+                mean_hours: h.iter().sum::<f64>() / h.len() as f64,
+                p50_hours: nearest_rank(&h, 0.5),
+                p90_hours: nearest_rank(&h, 0.9),
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct TimeInStatus {
+    pub status: String,
+    pub total_hours: f64,
+    /// Cases that spent time in it within the range.
+    pub cases: u32,
+    pub mean_hours: f64,
+}
+
+/// Time spent in each (open, in-progress or waiting) status inside the range.
+pub fn time_in_status(lives: &[CaseLife], range: &ReportRange) -> Vec<TimeInStatus> {
+    let mut totals: BTreeMap<String, (i64, u32)> = BTreeMap::new();
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        let mut per_case: BTreeMap<&str, i64> = BTreeMap::new();
+        for s in &c.statuses {
+            let closed = c.categories.iter().any(|k| k.name == "closed" && k.from == s.from);
+            if closed {
+                continue;
+            }
+            let ms = s.overlap_ms(range.from, range.to);
+            if ms > 0 {
+                *per_case.entry(&s.name).or_default() += ms;
+            }
+        }
+        for (status, ms) in per_case {
+            let t = totals.entry(status.to_string()).or_default();
+            t.0 += ms;
+            t.1 += 1;
+        }
+    }
+    totals
+        .into_iter()
+        .map(|(status, (ms, cases))| TimeInStatus {
+            status,
+            total_hours: ms as f64 / 3_600_000.0,
+            cases,
+            mean_hours: ms as f64 / 3_600_000.0 / f64::from(cases),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct DayVolume {
+    pub day: NaiveDate,
+    pub opened: u32,
+    /// Closings that day (a case reopened and closed again counts twice).
+    pub closed: u32,
+    /// Cases open at the end of the day.
+    pub backlog: u32,
+}
+
+/// Opened, closed and backlog for each UTC day of the range.
+pub fn volume_by_day(lives: &[CaseLife], range: &ReportRange) -> Vec<DayVolume> {
+    let selected: Vec<&CaseLife> = lives.iter().filter(|c| range.selects(c)).collect();
+    let mut out = vec![];
+    let mut day = range.from.date_naive();
+    while day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() < range.to {
+        let start = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let end = start + Duration::days(1);
+        let within = |at: DateTime<Utc>| start <= at && at < end;
+        let mut v = DayVolume { day, opened: 0, closed: 0, backlog: 0 };
+        for c in &selected {
+            v.opened += u32::from(within(c.created_at));
+            v.closed += c.categories.iter().filter(|k| k.name == "closed" && within(k.from)).count() as u32;
+            let open_at_end = c.created_at < end
+                && c.categories.iter().rev().find(|k| k.from < end).is_some_and(|k| k.name != "closed");
+            v.backlog += u32::from(open_at_end);
+        }
+        out.push(v);
+        day = day.succ_opt().expect("a next day");
+    }
+    out
+}

@@ -1,0 +1,170 @@
+//! A case's life read back from its events: when it opened and closed, which statuses
+//! and stages it went through and for how long, whether its SLA was breached, and its
+//! tasks. Every report is computed from these, so every figure has one definition.
+
+use crate::model::{Event, StatusCategory};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A stretch of time in one status (or stage); `to` is none while it lasts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    pub name: String,
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Interval {
+    /// Milliseconds of this interval inside `[from, to)`, counting an open one up to `to`.
+    pub fn overlap_ms(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        let start = self.from.max(from);
+        let end = self.to.unwrap_or(to).min(to);
+        (end - start).num_milliseconds().max(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskLife {
+    pub id: Uuid,
+    pub stage: String,
+    pub step: String,
+    pub queue: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When it was completed, escalated or cancelled, and which.
+    pub ended: Option<(DateTime<Utc>, String)>,
+    pub assignee: Option<String>,
+    /// When its OLA breach was recorded, if it was.
+    pub ola_breached_at: Option<DateTime<Utc>>,
+    pub escalated: Option<String>,
+    pub reassignments: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseLife {
+    pub id: Uuid,
+    pub case_type: String,
+    pub intent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The last close, if the case is closed now.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub reopened: u32,
+    pub statuses: Vec<Interval>,
+    pub categories: Vec<Interval>,
+    pub stages: Vec<Interval>,
+    pub sla_breached: bool,
+    pub tasks: Vec<TaskLife>,
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn enter(list: &mut Vec<Interval>, name: Option<String>, at: DateTime<Utc>) {
+    if let Some(last) = list.last_mut() {
+        if last.to.is_none() {
+            if Some(&last.name) == name.as_ref() {
+                return;
+            }
+            last.to = Some(at);
+        }
+    }
+    if let Some(name) = name {
+        list.push(Interval { name, from: at, to: None });
+    }
+}
+
+/// Reads one case's events (in order) into its life; none if they do not start with
+/// its creation.
+pub fn case_life(events: &[Event]) -> Option<CaseLife> {
+    let first = events.first().filter(|e| e.kind == "case_created")?;
+    let c = &first.after;
+    let category = |v: &Value| serde_json::from_value::<StatusCategory>(v.get("category")?.clone()).ok();
+    let mut life = CaseLife {
+        id: first.case_id?,
+        case_type: text(c, "case_type")?,
+        intent: text(c, "intent"),
+        created_at: first.at,
+        closed_at: None,
+        reopened: 0,
+        statuses: vec![],
+        categories: vec![],
+        stages: vec![],
+        sla_breached: false,
+        tasks: vec![],
+    };
+    enter(&mut life.statuses, text(c, "status"), first.at);
+    enter(&mut life.categories, text(c, "status_category"), first.at);
+    let mut tasks: BTreeMap<Uuid, TaskLife> = BTreeMap::new();
+    for e in &events[1..] {
+        let a = &e.after;
+        match e.kind.as_str() {
+            "case_status_changed" | "case_reopened" | "case_closed" => {
+                enter(&mut life.statuses, text(a, "status"), e.at);
+                let cat = category(a).map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(String::from)));
+                enter(&mut life.categories, cat.flatten(), e.at);
+                match e.kind.as_str() {
+                    "case_closed" => life.closed_at = Some(e.at),
+                    "case_reopened" => {
+                        life.reopened += 1;
+                        life.closed_at = None;
+                    }
+                    _ => {}
+                }
+            }
+            "case_stage_changed" => enter(&mut life.stages, text(a, "stage"), e.at),
+            "case_breached" => life.sla_breached = true,
+            "task_created" => {
+                let Some(id) = e.task_id else { continue };
+                if life.stages.is_empty() {
+                    enter(&mut life.stages, text(a, "stage"), life.created_at);
+                }
+                tasks.insert(
+                    id,
+                    TaskLife {
+                        id,
+                        stage: text(a, "stage").unwrap_or_default(),
+                        step: text(a, "step").unwrap_or_default(),
+                        queue: text(a, "queue"),
+                        created_at: e.at,
+                        ended: None,
+                        assignee: None,
+                        ola_breached_at: None,
+                        escalated: None,
+                        reassignments: 0,
+                    },
+                );
+            }
+            kind => {
+                let Some(t) = e.task_id.and_then(|id| tasks.get_mut(&id)) else { continue };
+                match kind {
+                    "task_assigned" => {
+                        if t.assignee.is_some() {
+                            t.reassignments += 1;
+                        }
+                        t.assignee = text(a, "assignee");
+                    }
+                    "task_breached" => t.ola_breached_at = Some(e.at),
+                    "task_completed" => t.ended = Some((e.at, "completed".into())),
+                    "task_cancelled" => t.ended = Some((e.at, "cancelled".into())),
+                    "task_escalated" => {
+                        t.ended = Some((e.at, "escalated".into()));
+                        t.escalated = Some(text(a, "how").unwrap_or_else(|| "manual".into()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    if life.closed_at.is_some() {
+        let at = life.closed_at;
+        for list in [&mut life.stages] {
+            if let Some(last) = list.last_mut().filter(|l| l.to.is_none()) {
+                last.to = at;
+            }
+        }
+    }
+    life.tasks = tasks.into_values().collect();
+    Some(life)
+}
