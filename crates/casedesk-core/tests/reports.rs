@@ -9,10 +9,15 @@
 //! | C | 24th 11:00 | closed 13:00, reopened working 15:00, closed 19:00 | 24th 19:00 (8 h) |
 //! | D | 24th 12:00 | OLA breached 25th 14:00, SLA breached 26th 14:00 | open |
 //! | E | 24th 13:00 | OLA breached 25th 14:00, SLA breached 26th 14:00 | 26th 15:00 (50 h) |
+//!
+//! D's task is assigned to alex at 12:00 and to sam at 13:00 (one reassignment). alex is
+//! Available 24th 09:00–17:00, on a break until 25th 09:00, then Available. The reports
+//! are read at 26th 15:00.
 
 mod common;
 
-use casedesk_core::reports::ReportRange;
+use casedesk_core::reports::{Figure, ReportRange};
+use casedesk_core::routing::Presence;
 use casedesk_core::{Actor, Command};
 use chrono::{DateTime, Utc};
 use common::*;
@@ -74,6 +79,13 @@ impl Story {
     fn timers(&self) {
         self.w.engine.run_due_timers().unwrap();
     }
+    fn assign(&self, case: Uuid, to: &str) {
+        let task = self.w.open_tasks(case).remove(0);
+        self.w.engine.execute(&sam(), Command::AssignTask { task_id: task.id, assignee: to.into() }).unwrap();
+    }
+    fn presence(&self, p: Presence) {
+        self.w.engine.execute(&alex(), Command::SetPresence { presence: p, secondary: None }).unwrap();
+    }
 }
 
 #[test]
@@ -82,6 +94,7 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     w.engine.execute(&admin(), Command::PublishCaseType { file_name: "svc.toml".into(), source: SVC.into() }).unwrap();
     let s = Story { w };
     s.at("2026-11-24T09:00:00Z");
+    s.presence(Presence::Available);
     let a = s.create();
     s.at("2026-11-24T10:00:00Z");
     let b = s.create();
@@ -90,16 +103,22 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     s.status(a, "working");
     s.at("2026-11-24T12:00:00Z");
     let d = s.create();
+    s.assign(d, "alex");
     s.finish_task(b);
     s.at("2026-11-24T13:00:00Z");
     let e = s.create();
+    s.assign(d, "sam");
     s.status(c, "done");
     s.at("2026-11-24T14:00:00Z");
     s.status(a, "waiting");
     s.at("2026-11-24T15:00:00Z");
     s.status(c, "working");
+    s.at("2026-11-24T17:00:00Z");
+    s.presence(Presence::Break);
     s.at("2026-11-24T19:00:00Z");
     s.status(c, "done");
+    s.at("2026-11-25T09:00:00Z");
+    s.presence(Presence::Available);
     s.at("2026-11-25T10:00:00Z");
     s.timers();
     s.at("2026-11-25T14:00:00Z");
@@ -142,8 +161,8 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     assert_eq!(
         statuses,
         [
-            // A 2 + B 2 + C 2 + D 60 (until the range ends) + E 50.
-            ("new", 116.0, 5, 23.2),
+            // A 2 + B 2 + C 2 + D 51 (until now) + E 50.
+            ("new", 107.0, 5, 21.4),
             ("waiting", 24.0, 1, 24.0),
             // A 3 + 1, C 4.
             ("working", 8.0, 2, 4.0),
@@ -156,6 +175,31 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
         days,
         [("2026-11-24".to_string(), 5, 3, 3), ("2026-11-25".to_string(), 0, 1, 2), ("2026-11-26".to_string(), 0, 1, 1)]
     );
+
+    // Escalations and reassignments; who completed what; open tasks by age (D's, 51 h).
+    let esc: Vec<_> =
+        r.escalations.iter().map(|x| (x.case_type.as_str(), x.manual, x.automatic, x.reassignments)).collect();
+    assert_eq!(esc, [("svc", 0, 0, 1)]);
+    let work: Vec<_> = r.work_by_agent.iter().map(|x| (x.user_id.as_str(), x.tasks_completed, x.escalations)).collect();
+    assert_eq!(work, [("alex", 2, 0)]);
+    let ages: Vec<_> = r.task_aging.iter().map(|x| x.tasks).collect();
+    assert_eq!(ages, [0, 0, 0, 1, 0]);
+    // alex: available 8 h + 30 h (until now), on a break 16 h.
+    let alex_time = r.agent_time.iter().find(|t| t.user_id == "alex").unwrap();
+    assert_eq!(alex_time.presence.get("available"), Some(&38.0));
+    assert_eq!(alex_time.presence.get("break"), Some(&16.0));
+
+    // Drill-down: the cases behind a figure are the ones it counted.
+    let behind = |figure: Figure| -> Vec<Uuid> {
+        s.w.engine.report_cases(&sam(), range.clone(), &figure).unwrap().into_iter().map(|c| c.id).collect()
+    };
+    assert_eq!(behind(Figure::ClosedWithinSla), [a, b, c]);
+    assert_eq!(behind(Figure::ClosedAfterBreach), [e]);
+    assert_eq!(behind(Figure::BreachesAt { stage: "work".into(), step: "handle".into() }), [a, d, e]);
+    assert_eq!(behind(Figure::InStatus { status: "waiting".into() }), [a]);
+    let day = |s: &str| s.parse().unwrap();
+    assert_eq!(behind(Figure::ClosedOn { day: day("2026-11-24") }), [b, c]);
+    assert_eq!(behind(Figure::OpenAtEndOf { day: day("2026-11-25") }), [d, e]);
 
     // A narrower range: the 25th only.
     let day = ReportRange { from: utc("2026-11-25T00:00:00Z"), to: utc("2026-11-26T00:00:00Z"), ..range.clone() };

@@ -3,4 +3,8 @@
 /**
  * Which cases a report looks at.
  */
-export type ReportRange = { from: string, to: string, case_type: string | null, intent: string | null, };
+export type ReportRange = { from: string, 
+/**
+ * The end (exclusive); time is counted up to now at most.
+ */
+to: string, case_type: string | null, intent: string | null, };

@@ -8,10 +8,11 @@
 //!   tasks do not count). Breaches are counted where they happened, when recorded.
 //! - Resolution time is creation to the last close, in calendar time, for cases closed in
 //!   the range; percentiles are nearest-rank.
-//! - Time in status counts the parts of each stay inside the range; closed statuses are
-//!   not counted.
+//! - Time in status (and in presence) counts the parts of each stay inside the range, up
+//!   to now; closed statuses are not counted.
 //! - Days are UTC days; the backlog is the cases open at the end of a day.
 
+pub mod agents;
 pub mod timeline;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -25,6 +26,7 @@ use ts_rs::TS;
 #[ts(export)]
 pub struct ReportRange {
     pub from: DateTime<Utc>,
+    /// The end (exclusive); time is counted up to now at most.
     pub to: DateTime<Utc>,
     #[serde(default)]
     pub case_type: Option<String>,
@@ -159,17 +161,14 @@ pub struct TimeInStatus {
     pub mean_hours: f64,
 }
 
-/// Time spent in each (open, in-progress or waiting) status inside the range.
-pub fn time_in_status(lives: &[CaseLife], range: &ReportRange) -> Vec<TimeInStatus> {
+/// Time spent in each (open, in-progress or waiting) status inside the range, up to `now`.
+pub fn time_in_status(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -> Vec<TimeInStatus> {
+    let end = range.to.min(now);
     let mut totals: BTreeMap<String, (i64, u32)> = BTreeMap::new();
     for c in lives.iter().filter(|c| range.selects(c)) {
         let mut per_case: BTreeMap<&str, i64> = BTreeMap::new();
-        for s in &c.statuses {
-            let closed = c.categories.iter().any(|k| k.name == "closed" && k.from == s.from);
-            if closed {
-                continue;
-            }
-            let ms = s.overlap_ms(range.from, range.to);
+        for s in c.open_statuses() {
+            let ms = s.overlap_ms(range.from, end);
             if ms > 0 {
                 *per_case.entry(&s.name).or_default() += ms;
             }
@@ -210,17 +209,159 @@ pub fn volume_by_day(lives: &[CaseLife], range: &ReportRange) -> Vec<DayVolume> 
     while day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() < range.to {
         let start = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
         let end = start + Duration::days(1);
-        let within = |at: DateTime<Utc>| start <= at && at < end;
         let mut v = DayVolume { day, opened: 0, closed: 0, backlog: 0 };
         for c in &selected {
-            v.opened += u32::from(within(c.created_at));
-            v.closed += c.categories.iter().filter(|k| k.name == "closed" && within(k.from)).count() as u32;
-            let open_at_end = c.created_at < end
-                && c.categories.iter().rev().find(|k| k.from < end).is_some_and(|k| k.name != "closed");
-            v.backlog += u32::from(open_at_end);
+            v.opened += u32::from(start <= c.created_at && c.created_at < end);
+            v.closed += c.closings_in(start, end) as u32;
+            v.backlog += u32::from(c.open_before(end));
         }
         out.push(v);
         day = day.succ_opt().expect("a next day");
     }
     out
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct TypeEscalations {
+    pub case_type: String,
+    pub manual: u32,
+    pub automatic: u32,
+    /// Tasks given to another agent after they had one.
+    pub reassignments: u32,
+}
+
+/// Escalations (by hand and automatic) and reassignments in the range, per case type.
+pub fn escalations_by_type(lives: &[CaseLife], range: &ReportRange) -> Vec<TypeEscalations> {
+    let mut by_type: BTreeMap<&str, TypeEscalations> = BTreeMap::new();
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        for t in &c.tasks {
+            let row = by_type.entry(&c.case_type).or_insert_with(|| TypeEscalations {
+                case_type: c.case_type.clone(),
+                manual: 0,
+                automatic: 0,
+                reassignments: 0,
+            });
+            row.reassignments += t.reassignments.iter().filter(|at| range.covers(**at)).count() as u32;
+            if let (Some(how), Some((at, _))) = (&t.escalated, &t.ended) {
+                if range.covers(*at) {
+                    if how == "automatic" {
+                        row.automatic += 1;
+                    } else {
+                        row.manual += 1;
+                    }
+                }
+            }
+        }
+    }
+    by_type.into_values().collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct AgentWork {
+    pub user_id: String,
+    pub tasks_completed: u32,
+    /// Tasks they escalated by hand.
+    pub escalations: u32,
+}
+
+/// Tasks each agent completed or escalated by hand in the range.
+pub fn work_by_agent(lives: &[CaseLife], range: &ReportRange) -> Vec<AgentWork> {
+    let mut by_agent: BTreeMap<&str, AgentWork> = BTreeMap::new();
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        for t in &c.tasks {
+            let (Some((at, how)), Some(who)) = (&t.ended, &t.ended_by) else { continue };
+            if !range.covers(*at) || who == "system" {
+                continue;
+            }
+            let row = by_agent.entry(who).or_insert_with(|| AgentWork {
+                user_id: who.clone(),
+                tasks_completed: 0,
+                escalations: 0,
+            });
+            match how.as_str() {
+                "completed" => row.tasks_completed += 1,
+                "escalated" => row.escalations += 1,
+                _ => {}
+            }
+        }
+    }
+    by_agent.into_values().collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct AgeBucket {
+    /// e.g. "under 1 h", "1–8 h", "8–24 h", "1–3 days", "over 3 days".
+    pub label: String,
+    pub tasks: u32,
+}
+
+const AGES: &[(&str, i64)] = &[("under 1 h", 1), ("1–8 h", 8), ("8–24 h", 24), ("1–3 days", 72)];
+
+/// The tasks open at the end of the range (or now), by how long they have existed.
+pub fn task_aging(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -> Vec<AgeBucket> {
+    let at = range.to.min(now);
+    let mut counts = vec![0u32; AGES.len() + 1];
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        for t in c.tasks.iter().filter(|t| t.created_at < at && t.ended.as_ref().is_none_or(|(e, _)| *e > at)) {
+            let age = (at - t.created_at).num_hours();
+            let i = AGES.iter().position(|(_, limit)| age < *limit).unwrap_or(AGES.len());
+            counts[i] += 1;
+        }
+    }
+    let labels = AGES.iter().map(|(l, _)| *l).chain(["over 3 days"]);
+    labels.zip(counts).map(|(label, tasks)| AgeBucket { label: label.to_string(), tasks }).collect()
+}
+
+/// A figure of a report, to see the cases behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "figure", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Figure {
+    ClosedWithinSla,
+    ClosedAfterBreach,
+    BreachesAt { stage: String, step: String },
+    Resolved { case_type: String },
+    InStatus { status: String },
+    OpenedOn { day: NaiveDate },
+    ClosedOn { day: NaiveDate },
+    OpenAtEndOf { day: NaiveDate },
+}
+
+/// The cases behind a figure: the same tests the figure counts with.
+pub fn cases_behind(lives: &[CaseLife], range: &ReportRange, figure: &Figure, now: DateTime<Utc>) -> Vec<uuid::Uuid> {
+    let day_of = |d: &NaiveDate| {
+        let start = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        (start, start + Duration::days(1))
+    };
+    lives
+        .iter()
+        .filter(|c| range.selects(c))
+        .filter(|c| {
+            let closed_in_range = c.closed_at.is_some_and(|at| range.covers(at));
+            match figure {
+                Figure::ClosedWithinSla => closed_in_range && !c.sla_breached,
+                Figure::ClosedAfterBreach => closed_in_range && c.sla_breached,
+                Figure::BreachesAt { stage, step } => c.tasks.iter().any(|t| {
+                    &t.stage == stage && &t.step == step && t.ola_breached_at.is_some_and(|at| range.covers(at))
+                }),
+                Figure::Resolved { case_type } => closed_in_range && &c.case_type == case_type,
+                Figure::InStatus { status } => {
+                    c.open_statuses().any(|s| &s.name == status && s.overlap_ms(range.from, range.to.min(now)) > 0)
+                }
+                Figure::OpenedOn { day } => {
+                    let (start, end) = day_of(day);
+                    start <= c.created_at && c.created_at < end
+                }
+                Figure::ClosedOn { day } => {
+                    let (start, end) = day_of(day);
+                    c.closings_in(start, end) > 0
+                }
+                Figure::OpenAtEndOf { day } => c.open_before(day_of(day).1),
+            }
+        })
+        .map(|c| c.id)
+        .collect()
 }

@@ -34,11 +34,14 @@ pub struct TaskLife {
     pub created_at: DateTime<Utc>,
     /// When it was completed, escalated or cancelled, and which.
     pub ended: Option<(DateTime<Utc>, String)>,
+    /// Who completed or escalated it ("system" for an automatic escalation).
+    pub ended_by: Option<String>,
     pub assignee: Option<String>,
     /// When its OLA breach was recorded, if it was.
     pub ola_breached_at: Option<DateTime<Utc>>,
     pub escalated: Option<String>,
-    pub reassignments: u32,
+    /// When it was given to another agent after one had it.
+    pub reassignments: Vec<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,10 +132,11 @@ pub fn case_life(events: &[Event]) -> Option<CaseLife> {
                         queue: text(a, "queue"),
                         created_at: e.at,
                         ended: None,
+                        ended_by: None,
                         assignee: None,
                         ola_breached_at: None,
                         escalated: None,
-                        reassignments: 0,
+                        reassignments: vec![],
                     },
                 );
             }
@@ -141,15 +145,19 @@ pub fn case_life(events: &[Event]) -> Option<CaseLife> {
                 match kind {
                     "task_assigned" => {
                         if t.assignee.is_some() {
-                            t.reassignments += 1;
+                            t.reassignments.push(e.at);
                         }
                         t.assignee = text(a, "assignee");
                     }
                     "task_breached" => t.ola_breached_at = Some(e.at),
-                    "task_completed" => t.ended = Some((e.at, "completed".into())),
+                    "task_completed" => {
+                        t.ended = Some((e.at, "completed".into()));
+                        t.ended_by = Some(e.actor.clone());
+                    }
                     "task_cancelled" => t.ended = Some((e.at, "cancelled".into())),
                     "task_escalated" => {
                         t.ended = Some((e.at, "escalated".into()));
+                        t.ended_by = Some(e.actor.clone());
                         t.escalated = Some(text(a, "how").unwrap_or_else(|| "manual".into()));
                     }
                     _ => {}
@@ -167,4 +175,21 @@ pub fn case_life(events: &[Event]) -> Option<CaseLife> {
     }
     life.tasks = tasks.into_values().collect();
     Some(life)
+}
+
+impl CaseLife {
+    /// Whether the case was closed at some instant in `[from, to)` (each closing counts).
+    pub fn closings_in(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> usize {
+        self.categories.iter().filter(|k| k.name == "closed" && from <= k.from && k.from < to).count()
+    }
+
+    /// Whether the case was open (created, not in a closed status) just before `at`.
+    pub fn open_before(&self, at: DateTime<Utc>) -> bool {
+        self.created_at < at && self.categories.iter().rev().find(|k| k.from < at).is_some_and(|k| k.name != "closed")
+    }
+
+    /// The statuses it stayed in while not closed.
+    pub fn open_statuses(&self) -> impl Iterator<Item = &Interval> {
+        self.statuses.iter().filter(|s| !self.categories.iter().any(|k| k.name == "closed" && k.from == s.from))
+    }
 }
