@@ -9,8 +9,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use casedesk_core::engine::{RuleTrial, TokenKind};
-use casedesk_core::model::{CaseDetail, CaseSummary, User};
+use casedesk_core::engine::{HistoricalReport, RuleTrial, TokenKind};
+use casedesk_core::model::{Case, CaseDetail, CaseSummary, User};
+use casedesk_core::reports::{Figure, ReportRange};
 use casedesk_core::{Actor, Command, ErrorPayload};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
-    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule),
+    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -211,6 +212,56 @@ pub async fn get_case(
 ) -> Result<Json<CaseDetail>, ApiError> {
     let engine = hub.engine.clone();
     blocking(move || engine.case_detail_for(&caller.user, &reference)).await.map(Json)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Start of the range (RFC 3339, inclusive).
+    pub from: DateTime<Utc>,
+    /// End of the range (RFC 3339, exclusive); at most 800 days after `from`.
+    pub to: DateTime<Utc>,
+    pub case_type: Option<String>,
+    pub intent: Option<String>,
+}
+
+/// The historical reports for a range (supervisors and admins), computed from the event
+/// log: SLA adherence, resolution times, time in status, daily volume and backlog,
+/// escalations, work per agent, task aging, agents' presence.
+#[utoipa::path(get, path = "/api/reports", params(ReportQuery), security(("token" = [])),
+    responses((status = 200, body = HistoricalReport), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
+        (status = 403, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+pub async fn report(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<HistoricalReport>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let range = ReportRange { from: q.from, to: q.to, case_type: q.case_type, intent: q.intent };
+    let engine = hub.engine.clone();
+    blocking(move || engine.historical_report(&caller.actor(), range)).await.map(Json)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Drill {
+    pub range: ReportRange,
+    pub figure: Figure,
+}
+
+/// The cases behind one figure of a report (supervisors and admins).
+#[utoipa::path(post, path = "/api/reports/cases", request_body = Drill, security(("token" = [])),
+    responses((status = 200, body = Vec<Case>), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
+        (status = 403, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
+pub async fn report_cases(
+    State(hub): State<Arc<Hub>>,
+    caller: Caller,
+    body: Result<Json<Drill>, JsonRejection>,
+) -> Result<Json<Vec<Case>>, ApiError> {
+    let Json(drill) = body?;
+    let engine = hub.engine.clone();
+    blocking(move || engine.report_cases(&caller.actor(), drill.range, &drill.figure)).await.map(Json)
 }
 
 #[derive(Deserialize, ToSchema)]

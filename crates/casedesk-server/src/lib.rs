@@ -44,6 +44,8 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("post", "/api/tasks/{id}/complete", &["agent", "supervisor"]),
     ("post", "/api/tokens", &["admin"]),
     ("post", "/api/cases/{reference}/rule-trial", &["admin"]),
+    ("get", "/api/reports", &["supervisor", "admin"]),
+    ("post", "/api/reports/cases", &["supervisor", "admin"]),
     ("get", "/api/openapi.json", &["anyone"]),
 ];
 
@@ -101,6 +103,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/cases/{reference}/interactions", post(api::add_interaction))
         .route("/api/tasks/{id}/complete", post(api::complete_task))
         .route("/api/cases/{reference}/rule-trial", post(api::try_rule))
+        .route("/api/reports", get(api::report))
+        .route("/api/reports/cases", post(api::report_cases))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         // A body announced too large is refused before it is read; one without a length

@@ -188,7 +188,10 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
             _ => s.case_held_by("bea", &[Role::Agent]),
         };
         for (method, path, allowed) in ACCESS {
-            let concrete = path.replace("{reference}", &reference).replace("{id}", &task);
+            let mut concrete = path.replace("{reference}", &reference).replace("{id}", &task);
+            if *path == "/api/reports" {
+                concrete.push_str("?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z");
+            }
             let body = match (*method, *path) {
                 ("post", "/api/login") => Some(json!({ "user": "bea", "password": PASSWORD })),
                 ("post", "/api/cases") => {
@@ -202,6 +205,10 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
                 ("patch", "/api/cases/{reference}") => Some(json!({ "fields": { "serial_number": "ABC12345" } })),
                 ("post", "/api/cases/{reference}/status") => Some(json!({ "status": "no-such-status" })),
                 ("post", "/api/tokens") => Some(json!({ "user_id": "bea", "label": "CRM sync" })),
+                ("post", "/api/reports/cases") => Some(json!({
+                    "range": { "from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z" },
+                    "figure": { "figure": "closed_within_sla" }
+                })),
                 ("post", "/api/cases/{reference}/rule-trial") => Some(json!({
                     "rule": "id = \"x\"\non = \"case_created\"\nactions = [{ raise_priority = 1 }]\n"
                 })),
@@ -475,4 +482,27 @@ fn business_rules_route_an_api_case_and_raise_a_stale_task_as_the_case_type_file
         s.call("post", &format!("/api/cases/{reference}/rule-trial"), Some(&ada), Some(json!({ "rule": "id = 3" })));
     assert_eq!(broken.status(), 422);
     assert!(broken.json::<Value>().unwrap()["message"].as_str().unwrap().starts_with("rule:1:"));
+}
+
+#[test]
+fn a_supervisor_reads_the_reports_and_the_cases_behind_a_figure() {
+    let s = serve();
+    let sam = s.sign_in("sam");
+    let (reference, _) = s.case_held_by("sam", &[Role::Supervisor, Role::Agent]);
+    let now = chrono::Utc::now();
+    let from = (now - chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let to = (now + chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let r = s.call("get", &format!("/api/reports?from={from}&to={to}&case_type=technical"), Some(&sam), None);
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().unwrap();
+    let opened: i64 = report["volume"].as_array().unwrap().iter().map(|d| d["opened"].as_i64().unwrap()).sum();
+    assert!(opened >= 1, "{report}");
+    let day = now.date_naive().to_string();
+    let body = json!({ "range": { "from": from, "to": to, "case_type": "technical" }, "figure": { "figure": "opened_on", "day": day } });
+    let cases: Vec<Value> = s.call("post", "/api/reports/cases", Some(&sam), Some(body)).json().unwrap();
+    assert!(cases.iter().any(|c| c["reference"] == json!(reference)), "{cases:?}");
+    // A range that runs backwards names the field and the rule.
+    let bad = s.call("get", &format!("/api/reports?from={to}&to={from}"), Some(&sam), None);
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<Value>().unwrap()["message"], "to: must be after from");
 }

@@ -11,6 +11,7 @@ use ts_rs::TS;
 /// The historical reports for one range.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoricalReport {
     pub range: ReportRange,
     pub sla: reports::SlaAdherence,

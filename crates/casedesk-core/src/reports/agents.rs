@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentTime {
     pub user_id: String,
     /// Hours in each presence (available, break, …) inside the range.

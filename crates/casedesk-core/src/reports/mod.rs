@@ -24,6 +24,7 @@ use ts_rs::TS;
 /// Which cases a report looks at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRange {
     pub from: DateTime<Utc>,
     /// The end (exclusive); time is counted up to now at most.
@@ -47,6 +48,7 @@ impl ReportRange {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepCount {
     pub stage: String,
     pub step: String,
@@ -55,6 +57,7 @@ pub struct StepCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaAdherence {
     pub cases_closed: u32,
     pub cases_within_sla: u32,
@@ -110,6 +113,7 @@ pub fn sla_adherence(lives: &[CaseLife], range: &ReportRange) -> SlaAdherence {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResolutionTime {
     pub case_type: String,
     pub cases: u32,
@@ -153,6 +157,7 @@ pub fn resolution_times(lives: &[CaseLife], range: &ReportRange) -> Vec<Resoluti
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeInStatus {
     pub status: String,
     pub total_hours: f64,
@@ -192,6 +197,7 @@ pub fn time_in_status(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayVolume {
     pub day: NaiveDate,
     pub opened: u32,
@@ -206,9 +212,8 @@ pub fn volume_by_day(lives: &[CaseLife], range: &ReportRange) -> Vec<DayVolume> 
     let selected: Vec<&CaseLife> = lives.iter().filter(|c| range.selects(c)).collect();
     let mut out = vec![];
     let mut day = range.from.date_naive();
-    while day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() < range.to {
-        let start = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let end = start + Duration::days(1);
+    while day_bounds(&day).is_some_and(|(start, _)| start < range.to) {
+        let (start, end) = day_bounds(&day).expect("checked");
         let mut v = DayVolume { day, opened: 0, closed: 0, backlog: 0 };
         for c in &selected {
             v.opened += u32::from(start <= c.created_at && c.created_at < end);
@@ -216,13 +221,23 @@ pub fn volume_by_day(lives: &[CaseLife], range: &ReportRange) -> Vec<DayVolume> 
             v.backlog += u32::from(c.open_before(end));
         }
         out.push(v);
-        day = day.succ_opt().expect("a next day");
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
     }
     out
 }
 
+/// A UTC day's first instant and the next day's (none at the end of time).
+fn day_bounds(day: &NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start = day.and_hms_opt(0, 0, 0)?.and_utc();
+    Some((start, start.checked_add_signed(Duration::days(1))?))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypeEscalations {
     pub case_type: String,
     pub manual: u32,
@@ -259,6 +274,7 @@ pub fn escalations_by_type(lives: &[CaseLife], range: &ReportRange) -> Vec<TypeE
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentWork {
     pub user_id: String,
     pub tasks_completed: u32,
@@ -292,6 +308,7 @@ pub fn work_by_agent(lives: &[CaseLife], range: &ReportRange) -> Vec<AgentWork> 
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgeBucket {
     /// e.g. "under 1 h", "1–8 h", "8–24 h", "1–3 days", "over 3 days".
     pub label: String,
@@ -319,6 +336,7 @@ pub fn task_aging(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "figure", rename_all = "snake_case")]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Figure {
     ClosedWithinSla,
     ClosedAfterBreach,
@@ -332,10 +350,7 @@ pub enum Figure {
 
 /// The cases behind a figure: the same tests the figure counts with.
 pub fn cases_behind(lives: &[CaseLife], range: &ReportRange, figure: &Figure, now: DateTime<Utc>) -> Vec<uuid::Uuid> {
-    let day_of = |d: &NaiveDate| {
-        let start = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        (start, start + Duration::days(1))
-    };
+    let day_of = |d: &NaiveDate| day_bounds(d).unwrap_or((DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MAX_UTC));
     lives
         .iter()
         .filter(|c| range.selects(c))
