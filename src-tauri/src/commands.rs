@@ -2,9 +2,10 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
-use casedesk_core::engine::NotificationCentre;
+use casedesk_core::engine::{HistoricalReport, NotificationCentre};
 use casedesk_core::intent::IntentSuggestions;
-use casedesk_core::model::{AgentDesk, CaseDetail, CaseSummary, WorkspaceInfo};
+use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, WorkspaceInfo};
+use casedesk_core::reports::{Figure, ReportRange};
 use casedesk_core::{Command, Error, ErrorPayload, Executed};
 use tauri::State;
 use uuid::Uuid;
@@ -59,6 +60,40 @@ pub fn open_case_link(app: tauri::AppHandle, state: State<DeskState>, id: Uuid, 
     app.opener()
         .open_url(&link.url, None::<&str>)
         .map_err(|e| ErrorPayload { code: "open_failed".into(), message: format!("{}: {e}", link.url) })
+}
+
+#[tauri::command(async)]
+pub fn historical_report(state: State<DeskState>, range: ReportRange) -> Reply<HistoricalReport> {
+    let desk = state.desk()?;
+    desk.engine.historical_report(&desk.actor, range).map_err(|e| e.payload())
+}
+
+#[tauri::command(async)]
+pub fn report_cases(state: State<DeskState>, range: ReportRange, figure: Figure) -> Reply<Vec<Case>> {
+    let desk = state.desk()?;
+    desk.engine.report_cases(&desk.actor, range, &figure).map_err(|e| e.payload())
+}
+
+/// Writes every report of the range as CSV files into a folder under the user's
+/// downloads (the app's data folder if there is none); returns the folder.
+#[tauri::command(async)]
+pub fn export_report(app: tauri::AppHandle, state: State<DeskState>, range: ReportRange) -> Reply<String> {
+    use tauri::Manager;
+    let desk = state.desk()?;
+    let report = desk.engine.historical_report(&desk.actor, range).map_err(|e| e.payload())?;
+    let files = casedesk_core::reports::csv_export::files(&report).map_err(|e| e.payload())?;
+    let base = app.path().download_dir().unwrap_or_else(|_| desk.engine.data_dir().to_path_buf());
+    let folder = base.join(format!(
+        "casedesk-report-{}-{}",
+        report.range.from.format("%Y%m%d"),
+        report.range.to.format("%Y%m%d")
+    ));
+    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", folder.display())).payload();
+    std::fs::create_dir_all(&folder).map_err(io)?;
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).map_err(io)?;
+    }
+    Ok(folder.display().to_string())
 }
 
 #[tauri::command(async)]

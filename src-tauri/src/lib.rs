@@ -29,6 +29,9 @@ pub fn run() {
             commands::notification_centre,
             commands::suggest_intents,
             commands::open_case_link,
+            commands::historical_report,
+            commands::report_cases,
+            commands::export_report,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

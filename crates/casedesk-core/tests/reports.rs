@@ -189,6 +189,14 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     assert_eq!(alex_time.presence.get("available"), Some(&38.0));
     assert_eq!(alex_time.presence.get("break"), Some(&16.0));
 
+    // Every report exports as CSV, with the same figures.
+    let files = casedesk_core::reports::csv_export::files(&r).unwrap();
+    let file = |name: &str| files.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    assert_eq!(file("sla-adherence.csv"), "what,finished,within,percent\ncases,4,3,75.00\ntasks,2,1,50.00\n");
+    assert_eq!(file("resolution-time.csv"), "case_type,cases,mean_hours,p50_hours,p90_hours\nsvc,4,22.50,8.00,50.00\n");
+    assert!(file("volume-by-day.csv").contains("2026-11-24,5,3,3\n"));
+    assert_eq!(files.len(), 9);
+
     // Drill-down: the cases behind a figure are the ones it counted.
     let behind = |figure: Figure| -> Vec<Uuid> {
         s.w.engine.report_cases(&sam(), range.clone(), &figure).unwrap().into_iter().map(|c| c.id).collect()

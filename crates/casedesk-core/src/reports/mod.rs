@@ -13,6 +13,7 @@
 //! - Days are UTC days; the backlog is the cases open at the end of a day.
 
 pub mod agents;
+pub mod csv_export;
 pub mod timeline;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};

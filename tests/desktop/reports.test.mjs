@@ -1,0 +1,63 @@
+// Reports in the real window: sam (supervisor) opens Reports on the demo workspace, sees
+// the figures and the volume chart, lists the cases behind today's volume, opens one, and
+// exports every report as CSV files.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { By, until } from "selenium-webdriver";
+import { openDesk, artifacts, press } from "./session.mjs";
+
+let desk;
+let driver;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  desk = await openDesk(["--data-dir", mkdtempSync(join(tmpdir(), "casedesk-e2e-reports-")), "--user", "sam"]);
+  driver = desk.driver;
+});
+
+after(async () => {
+  await desk?.close();
+});
+
+test("a supervisor reads the reports, drills down and exports CSV", { timeout: 90000 }, async () => {
+  const button = await driver.wait(until.elementLocated(By.css("[data-testid=reports-button]")), 20000);
+  await button.click();
+  const sla = await driver.wait(until.elementLocated(By.css("[data-testid=report-sla]")), 10000);
+  assert.match(await sla.getText(), /cases within SLA/);
+
+  // Today's row of the volume table counts the demo's cases, and the chart is drawn.
+  const today = new Date().toISOString().slice(0, 10);
+  const volume = await driver.findElement(By.css("[data-testid=report-volume]"));
+  const row = await volume.findElement(By.xpath(`.//tr[td[1][text()='${today}']]`));
+  const cells = await row.findElements(By.css("td"));
+  const opened = Number(await cells[1].getText());
+  assert.ok(opened >= 7, `the demo opened its cases today (${opened})`);
+  const canvas = await driver.findElements(By.css("[data-testid=report-chart] canvas"));
+  assert.equal(canvas.length, 1, "the volume chart is drawn");
+  writeFileSync(join(artifacts, "reports.png"), await driver.takeScreenshot(), "base64");
+
+  // The cases behind the figure: as many as it counts; one opens in the case view.
+  await press(driver, await row.findElement(By.css("button.drill")));
+  const list = await driver.wait(until.elementLocated(By.css("[data-testid=report-drill]")), 5000);
+  const items = await list.findElements(By.css("li"));
+  assert.equal(items.length, opened);
+  writeFileSync(join(artifacts, "reports-drill.png"), await driver.takeScreenshot(), "base64");
+  const first = await items[0].findElement(By.css("button"));
+  const reference = await first.getText();
+  await press(driver, first);
+  const panel = await driver.wait(until.elementLocated(By.css("[data-testid=case-panel]")), 5000);
+  await driver.wait(until.elementTextContains(panel, reference), 5000);
+
+  // Export: every report as a CSV file, with the same figures.
+  await driver.findElement(By.css("[data-testid=reports-button]")).click();
+  await press(driver, await driver.wait(until.elementLocated(By.css("[data-testid=report-export]")), 5000));
+  const saved = await driver.wait(until.elementLocated(By.css("[data-testid=report-exported]")), 10000);
+  const folder = (await saved.getText()).replace(/^Saved to /, "");
+  const files = readdirSync(folder).sort();
+  assert.ok(files.includes("volume-by-day.csv") && files.includes("sla-adherence.csv"), files.join(", "));
+  const csv = readFileSync(join(folder, "volume-by-day.csv"), "utf8");
+  assert.match(csv, new RegExp(`^${today},${opened},`, "m"));
+});
