@@ -2,7 +2,7 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
-use casedesk_core::engine::{HistoricalReport, NotificationCentre};
+use casedesk_core::engine::{Board, HistoricalReport, NotificationCentre};
 use casedesk_core::intent::IntentSuggestions;
 use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, WorkspaceInfo};
 use casedesk_core::reports::{Figure, ReportRange};
@@ -66,6 +66,12 @@ pub fn open_case_link(app: tauri::AppHandle, state: State<DeskState>, id: Uuid, 
 pub fn historical_report(state: State<DeskState>, range: ReportRange) -> Reply<HistoricalReport> {
     let desk = state.desk()?;
     desk.engine.historical_report(&desk.actor, range).map_err(|e| e.payload())
+}
+
+#[tauri::command(async)]
+pub fn board(state: State<DeskState>) -> Reply<Board> {
+    let desk = state.desk()?;
+    desk.engine.board(&desk.actor).map_err(|e| e.payload())
 }
 
 #[tauri::command(async)]

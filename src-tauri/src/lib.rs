@@ -31,6 +31,7 @@ pub fn run() {
             commands::open_case_link,
             commands::historical_report,
             commands::report_cases,
+            commands::board,
             commands::export_report,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {

@@ -1,5 +1,5 @@
 // Reports in the real window: sam (supervisor) opens Reports on the demo workspace, sees
-// the figures and the volume chart, lists the cases behind today's volume, opens one, and
+// the board follow a new case live, the figures and the volume chart, lists the cases behind today's volume, opens one, and
 // exports every report as CSV files.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -27,6 +27,22 @@ test("a supervisor reads the reports, drills down and exports CSV", { timeout: 9
   await button.click();
   const sla = await driver.wait(until.elementLocated(By.css("[data-testid=report-sla]")), 10000);
   assert.match(await sla.getText(), /cases within SLA/);
+
+  // The board follows the work: a case opened now shows in it without reloading.
+  const board = await driver.wait(until.elementLocated(By.css("[data-testid=board]")), 10000);
+  const openCases = async () => Number((await board.findElement(By.css(".kpi strong")).getText()).trim());
+  const before = await openCases();
+  assert.ok(before >= 1, `the demo has open cases (${before})`);
+  const made = await driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1];
+    window.__TAURI_INTERNALS__.invoke("execute", { command: { type: "create_case", case_type: "technical",
+      intent: null, customer_id: null, subject: "Line down", description: "", fields: { device: "Modem" },
+      priority: null, interaction_id: null } }).then((r) => done(r.reference), (e) => done("error: " + JSON.stringify(e)));`);
+  assert.match(made, /^TEC-/);
+  await driver.wait(async () => (await openCases()) === before + 1, 6000, "the board counts the new case");
+  // The historical figures are read again on demand.
+  await driver.findElement(By.css("[data-testid=report-show]")).click();
+  await driver.sleep(1000);
 
   // Today's row of the volume table counts the demo's cases, and the chart is drawn.
   const today = new Date().toISOString().slice(0, 10);

@@ -222,3 +222,34 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     let e = s.w.engine.historical_report(&Actor::system(), backwards).unwrap_err();
     assert_eq!(e.to_string(), "to: must be after from");
 }
+
+#[test]
+fn the_board_shows_how_work_stands_now() {
+    let w = world();
+    w.engine.execute(&admin(), Command::PublishCaseType { file_name: "svc.toml".into(), source: SVC.into() }).unwrap();
+    let s = Story { w };
+    s.at("2026-11-24T09:00:00Z");
+    let a = s.create();
+    s.at("2026-11-24T10:00:00Z");
+    let b = s.create();
+    let c = s.create();
+    s.status(b, "working");
+    s.assign(c, "alex");
+    let closed = s.create();
+    s.status(closed, "done");
+    // A day later the two tasks still waiting in the queue are past their OLA.
+    s.at("2026-11-25T10:30:00Z");
+    s.timers();
+    let board = s.w.engine.board(&sam()).unwrap();
+    let cases: Vec<_> = board.cases.iter().map(|c| (c.group.as_str(), c.name.as_str(), c.count)).collect();
+    assert_eq!(cases, [("svc", "new", 2), ("svc", "working", 1)]);
+    let tasks: Vec<_> = board.tasks.iter().map(|t| (t.name.as_str(), t.count)).collect();
+    assert_eq!(tasks, [("assigned", 1), ("queued", 2)]);
+    assert_eq!((board.at_risk, board.breached), (0, 3), "every open task is a day old; the OLA is a day");
+    let queue = board.queues.iter().find(|q| q.queue == "Employees_group_A").unwrap();
+    assert_eq!((queue.waiting, queue.oldest_since), (2, Some(utc("2026-11-24T09:00:00Z"))));
+    let held = board.agents.iter().find(|x| x.user_id == "alex").unwrap();
+    assert_eq!(held.load, 1);
+    let _ = a;
+    assert_eq!(s.w.engine.board(&alex()).unwrap_err().code(), "forbidden");
+}

@@ -9,7 +9,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use casedesk_core::engine::{HistoricalReport, RuleTrial, TokenKind};
+use casedesk_core::engine::{Board, HistoricalReport, RuleTrial, TokenKind};
 use casedesk_core::model::{Case, CaseDetail, CaseSummary, User};
 use casedesk_core::reports::{Figure, ReportRange};
 use casedesk_core::{Actor, Command, ErrorPayload};
@@ -23,7 +23,7 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
-    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases),
+    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases, board),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -241,6 +241,15 @@ pub async fn report(
     let range = ReportRange { from: q.from, to: q.to, case_type: q.case_type, intent: q.intent };
     let engine = hub.engine.clone();
     blocking(move || engine.historical_report(&caller.actor(), range)).await.map(Json)
+}
+
+/// The real-time board (supervisors and admins): open cases by type and status, tasks by
+/// state, at risk and breached now, queue depth and oldest waiting, agents and their load.
+#[utoipa::path(get, path = "/api/board", security(("token" = [])),
+    responses((status = 200, body = Board), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload)))]
+pub async fn board(State(hub): State<Arc<Hub>>, caller: Caller) -> Result<Json<Board>, ApiError> {
+    let engine = hub.engine.clone();
+    blocking(move || engine.board(&caller.actor())).await.map(Json)
 }
 
 #[derive(Deserialize, ToSchema)]

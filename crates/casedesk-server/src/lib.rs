@@ -45,6 +45,7 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("post", "/api/tokens", &["admin"]),
     ("post", "/api/cases/{reference}/rule-trial", &["admin"]),
     ("get", "/api/reports", &["supervisor", "admin"]),
+    ("get", "/api/board", &["supervisor", "admin"]),
     ("post", "/api/reports/cases", &["supervisor", "admin"]),
     ("get", "/api/openapi.json", &["anyone"]),
 ];
@@ -104,6 +105,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/tasks/{id}/complete", post(api::complete_task))
         .route("/api/cases/{reference}/rule-trial", post(api::try_rule))
         .route("/api/reports", get(api::report))
+        .route("/api/board", get(api::board))
         .route("/api/reports/cases", post(api::report_cases))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })

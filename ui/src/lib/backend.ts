@@ -1,6 +1,7 @@
 // The one module that talks to the Rust side. Types come from the engine (ts-rs).
 import { invoke } from "@tauri-apps/api/core";
 import type { AgentDesk } from "../bindings/AgentDesk";
+import type { Board } from "../bindings/Board";
 import type { Case } from "../bindings/Case";
 import type { Figure } from "../bindings/Figure";
 import type { HistoricalReport } from "../bindings/HistoricalReport";
@@ -46,6 +47,7 @@ export const backend = {
   suggestIntents: (text: string) => call<IntentSuggestions>("suggest_intents", { text }),
   openCaseLink: (id: string, index: number) => call<void>("open_case_link", { id, index }),
   report: (range: ReportRange) => call<HistoricalReport>("historical_report", { range }),
+  board: () => call<Board>("board"),
   reportCases: (range: ReportRange, figure: Figure) => call<Case[]>("report_cases", { range, figure }),
   exportReport: (range: ReportRange) => call<string>("export_report", { range }),
 };

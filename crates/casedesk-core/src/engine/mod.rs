@@ -37,7 +37,7 @@ pub use access::TokenKind;
 pub use attachments::sanitise_file_name;
 pub use automation::{RuleTrial, TrialSubject};
 pub use notifications::NotificationCentre;
-pub use reports::HistoricalReport;
+pub use reports::{Board, HistoricalReport};
 pub use routing::RouteTarget;
 pub use timers::{TimerQueue, TimerSubject};
 

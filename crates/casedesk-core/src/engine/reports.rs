@@ -54,13 +54,7 @@ impl Engine {
     }
 
     fn case_lives(&self, actor: &Actor, range: &ReportRange) -> Result<Vec<timeline::CaseLife>> {
-        if !(actor.has(Role::Supervisor) || actor.has(Role::Admin)) {
-            return Err(Error::Forbidden {
-                actor: actor.user_id.clone(),
-                action: "read reports".into(),
-                rule: "reports are for supervisors and admins".into(),
-            });
-        }
+        may_read_reports(actor)?;
         if range.to <= range.from {
             return Err(Error::field("to", "must be after from"));
         }
@@ -72,4 +66,96 @@ impl Engine {
             Ok(events.chunk_by(|a, b| a.case_id == b.case_id).filter_map(timeline::case_life).collect())
         })
     }
+}
+
+/// The real-time board: how work stands now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Board {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Open cases by type and status.
+    pub cases: Vec<BoardCount>,
+    /// Open tasks by state (queued, offered, assigned, …).
+    pub tasks: Vec<BoardCount>,
+    /// Open tasks at risk of their OLA now, and past it.
+    pub at_risk: u32,
+    pub breached: u32,
+    pub queues: Vec<QueueNow>,
+    pub agents: Vec<AgentNow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BoardCount {
+    /// The case type, for cases; empty for tasks.
+    pub group: String,
+    pub name: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueNow {
+    pub queue: String,
+    pub waiting: u32,
+    /// Since when the oldest waiting task waits.
+    pub oldest_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentNow {
+    pub user_id: String,
+    pub presence: String,
+    pub routing_status: String,
+    /// Tasks offered to or held by them.
+    pub load: u32,
+}
+
+impl Engine {
+    /// The real-time board (supervisors and admins).
+    pub fn board(&self, actor: &Actor) -> Result<Board> {
+        may_read_reports(actor)?;
+        let rows = self.read(|db| crate::store::reports::board(db.connection_ref()))?;
+        Ok(Board {
+            at: self.clock().now(),
+            cases: rows.cases.into_iter().map(|(group, name, count)| BoardCount { group, name, count }).collect(),
+            tasks: rows
+                .tasks
+                .into_iter()
+                .map(|(name, count)| BoardCount { group: String::new(), name, count })
+                .collect(),
+            at_risk: rows.at_risk,
+            breached: rows.breached,
+            queues: rows
+                .queues
+                .into_iter()
+                .map(|(queue, waiting, since)| QueueNow {
+                    queue,
+                    waiting,
+                    oldest_since: since.map(crate::clock::from_millis),
+                })
+                .collect(),
+            agents: rows
+                .agents
+                .into_iter()
+                .map(|(user_id, presence, routing_status, load)| AgentNow { user_id, presence, routing_status, load })
+                .collect(),
+        })
+    }
+}
+
+fn may_read_reports(actor: &Actor) -> Result<()> {
+    if actor.has(Role::Supervisor) || actor.has(Role::Admin) {
+        return Ok(());
+    }
+    Err(Error::Forbidden {
+        actor: actor.user_id.clone(),
+        action: "read reports".into(),
+        rule: "reports are for supervisors and admins".into(),
+    })
 }

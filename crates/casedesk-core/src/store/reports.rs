@@ -27,3 +27,48 @@ pub fn agent_events_before(conn: &Connection, to: DateTime<Utc>) -> Result<Vec<E
     let rows = st.query_map([to_millis(to)], super::rows::event_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Counts for the real-time board, read from the current state (which each command
+/// writes with its events).
+pub struct BoardRows {
+    pub cases: Vec<(String, String, u32)>,
+    pub tasks: Vec<(String, u32)>,
+    pub at_risk: u32,
+    pub breached: u32,
+    pub queues: Vec<(String, u32, Option<i64>)>,
+    pub agents: Vec<(String, String, String, u32)>,
+}
+
+pub fn board(conn: &Connection) -> Result<BoardRows> {
+    let mut st = conn.prepare_cached(
+        "SELECT case_type, status, count(*) FROM cases WHERE status_category != 'closed'
+         GROUP BY case_type, status ORDER BY case_type, status",
+    )?;
+    let cases = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let open = "state NOT IN ('completed', 'escalated', 'cancelled')";
+    let mut st =
+        conn.prepare_cached(&format!("SELECT state, count(*) FROM tasks WHERE {open} GROUP BY state ORDER BY state"))?;
+    let tasks = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let (at_risk, breached): (u32, u32) = conn.query_row(
+        &format!(
+            "SELECT coalesce(sum(json_extract(ola_clock, '$.at_risk_noted') = 1 AND json_extract(ola_clock, '$.breach_noted') = 0), 0),
+                    coalesce(sum(json_extract(ola_clock, '$.breach_noted') = 1), 0)
+             FROM tasks WHERE {open} AND ola_clock IS NOT NULL"
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut st = conn.prepare_cached(
+        "SELECT queue, count(*), min(queued_at) FROM tasks WHERE state = 'queued' AND queue IS NOT NULL
+         GROUP BY queue ORDER BY queue",
+    )?;
+    let queues = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT a.user_id, a.presence, a.routing_status,
+                (SELECT count(*) FROM tasks t WHERE (t.assignee = a.user_id OR t.offered_to = a.user_id) AND t.{open})
+         FROM agents a ORDER BY a.user_id"
+    ))?;
+    let agents =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(BoardRows { cases, tasks, at_risk, breached, queues, agents })
+}
