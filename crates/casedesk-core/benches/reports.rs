@@ -1,0 +1,92 @@
+//! Reports at scale (a bench binary that prints its figures):
+//!   CASES=100000 cargo bench -p casedesk-core --bench reports
+//! Writes CASES cases through the engine over a year (each opened, worked and closed by
+//! status changes, so each has its events), then times the historical report for the
+//! year and the real-time board.
+
+use casedesk_core::reports::ReportRange;
+use casedesk_core::{Actor, Command, Engine, ManualClock};
+use chrono::{Duration, TimeZone, Utc};
+use std::sync::Arc;
+use std::time::Instant;
+
+const TYPE: &str = r#"
+id = "svc"
+name = "Service"
+reference_prefix = "SVC"
+sla = { duration = 2, unit = "days", time = "calendar" }
+[statuses]
+initial = "new"
+on_complete = "done"
+status = [
+  { id = "new", label = "New", category = "open", next = ["working", "done"] },
+  { id = "working", label = "Working", category = "in_progress", next = ["waiting", "done"] },
+  { id = "waiting", label = "Waiting", category = "waiting", next = ["working", "done"] },
+  { id = "done", label = "Done", category = "closed" },
+]
+[[stages]]
+id = "work"
+name = "Work"
+[[stages.steps]]
+id = "handle"
+name = "Handle"
+kind = "generic"
+queue = "Service_queue"
+ola = { duration = 1, unit = "days", time = "calendar" }
+outcomes = [{ code = "done", label = "Done", then = "next" }]
+"#;
+
+fn main() {
+    let n: usize = std::env::var("CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2025, 1, 1, 8, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let engine = Engine::open(dir.path(), clock.clone(), Default::default()).unwrap();
+    let system = Actor::system();
+    engine.execute(&system, Command::PublishCaseType { file_name: "svc.toml".into(), source: TYPE.into() }).unwrap();
+    println!("casedesk reports benchmark: {n} closed cases over a year");
+    let step = Duration::milliseconds(365 * 24 * 3_600_000 / n as i64);
+    let t = Instant::now();
+    for i in 0..n {
+        clock.set(start + step * i as i32);
+        let r = engine
+            .execute(
+                &system,
+                Command::CreateCase {
+                    case_type: "svc".into(),
+                    intent: None,
+                    customer_id: None,
+                    subject: format!("Case {i}"),
+                    description: String::new(),
+                    fields: Default::default(),
+                    priority: None,
+                    interaction_id: None,
+                },
+            )
+            .unwrap();
+        let id = r.created_id.unwrap().parse().unwrap();
+        for status in ["working", "waiting", "working", "done"] {
+            engine
+                .execute(&system, Command::ChangeCaseStatus { case_id: id, status: status.into(), reason: None })
+                .unwrap();
+        }
+    }
+    let events: i64 =
+        engine.read(|db| Ok(db.connection_ref().query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)).unwrap();
+    println!("\nwritten in {:.0} s: {events} events", t.elapsed().as_secs_f64());
+    clock.set(start + Duration::days(366));
+    let range = ReportRange { from: start, to: start + Duration::days(365), case_type: None, intent: None };
+    for round in 1..=3 {
+        let t = Instant::now();
+        let r = engine.historical_report(&system, range.clone()).unwrap();
+        println!(
+            "historical report for the year, round {round}: {:.0} ms ({} closed, {} days)",
+            t.elapsed().as_secs_f64() * 1e3,
+            r.sla.cases_closed,
+            r.volume.len()
+        );
+    }
+    let t = Instant::now();
+    let b = engine.board(&system).unwrap();
+    println!("board: {:.1} ms ({} open case groups)", t.elapsed().as_secs_f64() * 1e3, b.cases.len());
+}
