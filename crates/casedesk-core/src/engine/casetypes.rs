@@ -74,6 +74,7 @@ pub fn define_workspace_rules(ctx: &mut Ctx, file_name: &str, source: &str) -> R
     }
     ctx.warnings = unpublished_targets(ctx, &set.rules, None)?;
     ctx.tx.put_setting(key, &stored, ctx.now, &ctx.actor.user_id)?;
+    ctx.workspace_rules = std::cell::OnceCell::new();
     // Timed rules for every type must reach the open cases nothing else touches: the
     // timer service sweeps them, a page at a time.
     ctx.tx.put_setting(super::automation::SWEEP_KEY, "", ctx.now, &ctx.actor.user_id)?;

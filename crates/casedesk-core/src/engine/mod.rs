@@ -94,6 +94,8 @@ pub(crate) struct Ctx<'a, 'c> {
     pub timers: Vec<(crate::model::SlaClock, TimerSubject)>,
     /// Timed-rule instants the command scheduled, likewise.
     pub rule_timers: Vec<(DateTime<Utc>, TimerSubject)>,
+    /// The workspace's rules as this command found them (read once per command).
+    pub workspace_rules: std::cell::OnceCell<Arc<automation::Rulebook>>,
 }
 
 impl<'a, 'c> Ctx<'a, 'c> {
@@ -111,6 +113,7 @@ impl<'a, 'c> Ctx<'a, 'c> {
             route_agents: vec![],
             timers: vec![],
             rule_timers: vec![],
+            workspace_rules: std::cell::OnceCell::new(),
         }
     }
 

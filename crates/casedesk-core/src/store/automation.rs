@@ -95,11 +95,6 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn delete_setting(&self, key: &str) -> Result<()> {
-        self.prepare_cached("DELETE FROM workspace_settings WHERE key = ?1")?.execute([key])?;
-        Ok(())
-    }
-
     pub fn delete_rule_timer(&self, id: i64) -> Result<()> {
         self.prepare_cached("DELETE FROM rule_timers WHERE id = ?1 AND fired_at IS NULL")?.execute([id])?;
         Ok(())

@@ -146,6 +146,11 @@ impl<'c> Tx<'c> {
             .optional()?)
     }
 
+    pub fn delete_setting(&self, key: &str) -> Result<()> {
+        self.prepare_cached("DELETE FROM workspace_settings WHERE key = ?1")?.execute([key])?;
+        Ok(())
+    }
+
     pub fn put_setting(&self, key: &str, value: &str, at: DateTime<Utc>, by: &str) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO workspace_settings (key, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)

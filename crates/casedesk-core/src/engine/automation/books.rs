@@ -122,8 +122,16 @@ pub(crate) fn type_book(ctx: &Ctx, case_type: &str, version: u32) -> Result<Arc<
     Ok(book)
 }
 
-/// The workspace's rules as stored now (inside this transaction).
+/// The workspace's rules as stored now (inside this transaction), read once per command.
 pub(crate) fn workspace_book(ctx: &Ctx) -> Result<Arc<Rulebook>> {
+    if let Some(book) = ctx.workspace_rules.get() {
+        return Ok(book.clone());
+    }
+    let book = stored_workspace_book(ctx)?;
+    Ok(ctx.workspace_rules.get_or_init(|| book).clone())
+}
+
+fn stored_workspace_book(ctx: &Ctx) -> Result<Arc<Rulebook>> {
     let stored = ctx.tx.setting(WORKSPACE_RULES_KEY)?.unwrap_or_default();
     let mut cache = ctx.engine.workspace_rules.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((source, book)) = cache.as_ref() {

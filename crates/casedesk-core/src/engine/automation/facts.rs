@@ -101,3 +101,34 @@ pub(crate) fn customer_map(ctx: &Ctx, customer: Option<&Customer>) -> Result<Val
     m.insert("external_id".into(), opt(customer.and_then(|c| c.external_id.as_ref())));
     Ok(Value::Object(m))
 }
+
+/// When the stored case entered its current status (its creation if never changed).
+pub(crate) fn status_since(ctx: &Ctx, case: &Case) -> Result<DateTime<Utc>> {
+    Ok(crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at))
+}
+
+/// What the facts of a stored case read besides the case itself: its customer as rules
+/// see the profile, its channel, when it entered its status. Read once per case.
+pub(crate) struct Surroundings {
+    customer: Value,
+    channel: Option<String>,
+    status_since: DateTime<Utc>,
+}
+
+impl Surroundings {
+    pub fn of(ctx: &Ctx, case: &Case) -> Result<Surroundings> {
+        let customer = match case.customer_id {
+            Some(id) => ctx.tx.customer(id)?,
+            None => None,
+        };
+        Ok(Surroundings {
+            customer: customer_map(ctx, customer.as_ref())?,
+            channel: crate::store::automation::case_channel(ctx.tx, case.id)?,
+            status_since: status_since(ctx, case)?,
+        })
+    }
+
+    pub fn facts(&self, ctx: &Ctx, case: &Case, def: &CaseTypeDef, task: Option<&Task>) -> Result<Facts> {
+        facts(ctx, case, def, &self.customer, self.channel.as_deref(), self.status_since, task)
+    }
+}

@@ -16,7 +16,7 @@ mod trial;
 
 pub use books::Rulebook;
 pub(crate) use books::{type_book, workspace_book};
-pub(crate) use facts::{customer_map, facts};
+pub(crate) use facts::{customer_map, facts, Surroundings};
 pub(crate) use timed::{fire, sweep};
 pub use timed::{schedule, SWEEP_KEY};
 pub use trial::{RuleTrial, TrialSubject};
@@ -265,13 +265,7 @@ pub(crate) fn on_task_created(
     if !books.iter().any(|b| b.rules.iter().any(|r| r.rule.on == Trigger::TaskCreated)) {
         return Ok(vec![]);
     }
-    let customer = match case.customer_id {
-        Some(id) => ctx.tx.customer(id)?,
-        None => None,
-    };
-    let customer = customer_map(ctx, customer.as_ref())?;
-    let channel = crate::store::automation::case_channel(ctx.tx, case.id)?;
-    let since = crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at);
+    let around = Surroundings::of(ctx, case)?;
     let mut fired = vec![];
     // Built once, and again only after a rule changed the task.
     let mut known: Option<expr::Facts> = None;
@@ -282,7 +276,7 @@ pub(crate) fn on_task_created(
             }
             let facts = match &mut known {
                 Some(f) => f,
-                None => known.insert(facts(ctx, case, def, &customer, channel.as_deref(), since, Some(task))?),
+                None => known.insert(around.facts(ctx, case, def, Some(task))?),
             };
             let key = book.key(r);
             match book.matches(r, facts) {

@@ -5,7 +5,7 @@
 //! dropped when it comes due, and the new anchor has its own.
 
 use super::super::{Ctx, TimerSubject};
-use super::{books::Rulebook, facts, failed, type_book, workspace_book, Fired};
+use super::{books::Rulebook, failed, type_book, workspace_book, Fired, Surroundings};
 use crate::casetype::CaseTypeDef;
 use crate::error::Result;
 use crate::model::*;
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// The instant a timed rule's anchor is at for a subject, if it has one now; to the
-/// millisecond, as the store keeps it.
+/// millisecond, as the store keeps it. `status_since` is asked only when needed.
 fn anchor_at(
     anchor: Anchor,
     field: Option<&str>,
@@ -26,17 +26,7 @@ fn anchor_at(
     status_since: &mut dyn FnMut() -> Result<DateTime<Utc>>,
 ) -> Result<Option<DateTime<Utc>>> {
     use crate::clock::{from_millis, to_millis};
-    Ok(exact_anchor(anchor, field, case, task, status_since)?.map(|t| from_millis(to_millis(t))))
-}
-
-fn exact_anchor(
-    anchor: Anchor,
-    field: Option<&str>,
-    case: &Case,
-    task: Option<&Task>,
-    status_since: &mut dyn FnMut() -> Result<DateTime<Utc>>,
-) -> Result<Option<DateTime<Utc>>> {
-    Ok(match (anchor, task) {
+    let exact = match (anchor, task) {
         (Anchor::CaseCreated, _) => Some(case.created_at),
         (Anchor::StatusEntered, _) => Some(status_since()?),
         (Anchor::CaseDue, _) => case.sla.as_ref().filter(|c| c.paused_since.is_none()).and_then(|c| c.due_at),
@@ -49,7 +39,8 @@ fn exact_anchor(
         (Anchor::TaskCreated, Some(t)) => Some(t.created_at),
         (Anchor::TaskDue, Some(t)) => t.ola_clock.as_ref().filter(|c| c.paused_since.is_none()).and_then(|c| c.due_at),
         (_, None) => None,
-    })
+    };
+    Ok(exact.map(|t| from_millis(to_millis(t))))
 }
 
 /// A timer a subject should have now.
@@ -68,12 +59,8 @@ fn wanted(ctx: &Ctx, books: &[Arc<Rulebook>], case: &Case) -> Result<Vec<Wanted>
     }
     let tasks: Vec<Task> = ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.state.is_open()).collect();
     let mut since: Option<DateTime<Utc>> = None;
-    let mut status_since = || -> Result<DateTime<Utc>> {
-        if since.is_none() {
-            since = Some(crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at));
-        }
-        Ok(since.expect("just set"))
-    };
+    let mut status_since =
+        || -> Result<DateTime<Utc>> { Ok(*since.get_or_insert(super::facts::status_since(ctx, case)?)) };
     for book in books {
         for (r, compiled) in book.rules.iter().enumerate() {
             let Some(timer) = compiled.rule.timer.as_ref().filter(|_| compiled.rule.on == Trigger::Timer) else {
@@ -175,9 +162,7 @@ pub(crate) fn fire(ctx: &mut Ctx, id: i64) -> Result<()> {
     };
     let spec = book.rules[r].rule.timer.clone().expect("timed rules have a timer");
     let task = if spec.from.is_task() { ctx.tx.task(timer.subject_id)?.filter(|t| t.state.is_open()) } else { None };
-    let mut since = || -> Result<DateTime<Utc>> {
-        Ok(crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at))
-    };
+    let mut since = || super::facts::status_since(ctx, &case);
     let still = case.status_category != StatusCategory::Closed
         && (task.is_some() || !spec.from.is_task())
         && anchor_at(spec.from, spec.field.as_deref(), &case, task.as_ref(), &mut since)? == Some(timer.anchor_at);
@@ -193,14 +178,7 @@ pub(crate) fn fire(ctx: &mut Ctx, id: i64) -> Result<()> {
         return Ok(());
     }
     let def = ctx.case_type(&case.case_type, case.type_version)?;
-    let customer = match case.customer_id {
-        Some(c) => ctx.tx.customer(c)?,
-        None => None,
-    };
-    let channel = crate::store::automation::case_channel(ctx.tx, case.id)?;
-    let status_since = crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at);
-    let customer = super::customer_map(ctx, customer.as_ref())?;
-    let mut facts = facts(ctx, &case, &def, &customer, channel.as_deref(), status_since, task.as_ref())?;
+    let mut facts = Surroundings::of(ctx, &case)?.facts(ctx, &case, &def, task.as_ref())?;
     let key = book.key(r);
     let task_id = task.as_ref().map(|t| t.id);
     let matched = book.matches(r, &mut facts);
@@ -321,9 +299,7 @@ fn timed_actions(
 /// When a timed rule would look at `task` (or the case), for the dry run.
 pub(super) fn due_for(ctx: &Ctx, book: &Rulebook, case: &Case, task: Option<&Task>) -> Result<Option<DateTime<Utc>>> {
     let Some(spec) = book.rules[0].rule.timer.as_ref() else { return Ok(None) };
-    let mut since = || -> Result<DateTime<Utc>> {
-        Ok(crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at))
-    };
+    let mut since = || super::facts::status_since(ctx, case);
     Ok(anchor_at(spec.from, spec.field.as_deref(), case, task, &mut since)?.map(|at| at + spec.offset()))
 }
 

@@ -4,7 +4,7 @@
 
 use super::super::{Ctx, Engine};
 use super::books::Rulebook;
-use super::{case_actions, facts, task_actions, timed, TaskOrigin};
+use super::{case_actions, task_actions, timed, Surroundings, TaskOrigin};
 use crate::error::Result;
 use crate::model::*;
 use crate::rules::{RuleEffect, Scope, Trigger};
@@ -66,12 +66,7 @@ fn try_book(
     def: Arc<crate::casetype::CaseTypeDef>,
 ) -> Result<Vec<TrialSubject>> {
     let rule = &book.rules[0].rule;
-    let customer = match case.customer_id {
-        Some(c) => ctx.tx.customer(c)?,
-        None => None,
-    };
-    let channel = crate::store::automation::case_channel(ctx.tx, case.id)?;
-    let since = crate::store::automation::status_since(ctx.tx, case.id)?.unwrap_or(case.created_at);
+    let around = Surroundings::of(ctx, case)?;
     let open: Vec<Task> = ctx.tx.tasks_of_case(case.id)?.into_iter().filter(|t| t.state.is_open()).collect();
     let task_rule = match rule.on {
         Trigger::TaskCreated => true,
@@ -82,8 +77,7 @@ fn try_book(
     let mut out = vec![];
     for task in subjects {
         let name = task.map_or(format!("case {}", case.reference), |t| format!("task {}", t.name));
-        let customer = super::customer_map(ctx, customer.as_ref())?;
-        let mut facts = facts(ctx, case, &def, &customer, channel.as_deref(), since, task)?;
+        let mut facts = around.facts(ctx, case, &def, task)?;
         let due_at = match rule.on {
             Trigger::Timer => timed::due_for(ctx, book, case, task)?,
             _ => None,
