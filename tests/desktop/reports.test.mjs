@@ -54,6 +54,13 @@ test("a supervisor reads the reports, drills down and exports CSV", { timeout: 9
   const canvas = await driver.findElements(By.css("[data-testid=report-chart] canvas"));
   assert.equal(canvas.length, 1, "the volume chart is drawn");
   writeFileSync(join(artifacts, "reports.png"), await driver.takeScreenshot(), "base64");
+  // Every report with figures has its chart.
+  for (const id of ["chart-sla", "chart-status", "chart-stage", "chart-aging"]) {
+    const drawn = await driver.findElements(By.css(`[data-testid=${id}] canvas`));
+    assert.equal(drawn.length, 1, `${id} is drawn`);
+  }
+  await driver.executeScript("document.querySelector('[data-testid=chart-status]').scrollIntoView()");
+  writeFileSync(join(artifacts, "reports-charts.png"), await driver.takeScreenshot(), "base64");
 
   // The cases behind the figure: as many as it counts; one opens in the case view.
   await press(driver, await row.findElement(By.css("button.drill")));
@@ -76,4 +83,12 @@ test("a supervisor reads the reports, drills down and exports CSV", { timeout: 9
   assert.ok(files.includes("volume-by-day.csv") && files.includes("sla-adherence.csv"), files.join(", "));
   const csv = readFileSync(join(folder, "volume-by-day.csv"), "utf8");
   assert.match(csv, new RegExp(`^${today},${opened},`, "m"));
+
+  // One agent's work: only the cases with a task alex held count.
+  await driver.findElement(By.css("[data-testid=report-agent] option[value=alex]")).click();
+  await press(driver, await driver.findElement(By.css("[data-testid=report-show]")));
+  await driver.wait(async () => {
+    const r = await driver.findElements(By.xpath(`//*[@data-testid='report-volume']//tr[td[1][text()='${today}']]/td[2]`));
+    return r.length === 1 && Number(await r[0].getText()) < opened;
+  }, 5000, "the agent filter narrows today's volume");
 });

@@ -138,7 +138,7 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
         from: utc("2026-11-24T00:00:00Z"),
         to: utc("2026-11-27T00:00:00Z"),
         case_type: Some("svc".into()),
-        intent: None,
+        ..ReportRange::between(utc("2026-11-24T00:00:00Z"), utc("2026-11-27T00:00:00Z"))
     };
     let r = s.w.engine.historical_report(&sam(), range.clone()).unwrap();
 
@@ -157,7 +157,7 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
 
     // Time in status inside the range; closed time (C between its closings) not counted.
     let statuses: Vec<_> =
-        r.time_in_status.iter().map(|t| (t.status.as_str(), t.total_hours, t.cases, t.mean_hours)).collect();
+        r.time_in_status.iter().map(|t| (t.name.as_str(), t.total_hours, t.cases, t.mean_hours)).collect();
     assert_eq!(
         statuses,
         [
@@ -168,6 +168,10 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
             ("working", 8.0, 2, 4.0),
         ]
     );
+    // Time in the one stage while open: A 30 + B 2 + C 6 (8 less the 2 closed) + D 51 + E 50.
+    let stages: Vec<_> =
+        r.time_in_stage.iter().map(|t| (t.name.as_str(), t.total_hours, t.cases, t.mean_hours)).collect();
+    assert_eq!(stages, [("work", 139.0, 5, 27.8)]);
 
     // Per day: opened, closings (C twice), open at the end of the day.
     let days: Vec<_> = r.volume.iter().map(|v| (v.day.to_string(), v.opened, v.closed, v.backlog)).collect();
@@ -180,8 +184,12 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     let esc: Vec<_> =
         r.escalations.iter().map(|x| (x.case_type.as_str(), x.manual, x.automatic, x.reassignments)).collect();
     assert_eq!(esc, [("svc", 0, 0, 1)]);
-    let work: Vec<_> = r.work_by_agent.iter().map(|x| (x.user_id.as_str(), x.tasks_completed, x.escalations)).collect();
-    assert_eq!(work, [("alex", 2, 0)]);
+    let work: Vec<_> = r
+        .work_by_agent
+        .iter()
+        .map(|x| (x.user_id.as_str(), x.tasks_completed, x.escalations, x.auto_escalated))
+        .collect();
+    assert_eq!(work, [("alex", 2, 0, 0)]);
     let ages: Vec<_> = r.task_aging.iter().map(|x| x.tasks).collect();
     assert_eq!(ages, [0, 0, 0, 1, 0]);
     // alex: available 8 h + 30 h (until now), on a break 16 h.
@@ -195,7 +203,8 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     assert_eq!(file("sla-adherence.csv"), "what,finished,within,percent\ncases,4,3,75.00\ntasks,2,1,50.00\n");
     assert_eq!(file("resolution-time.csv"), "case_type,cases,mean_hours,p50_hours,p90_hours\nsvc,4,22.50,8.00,50.00\n");
     assert!(file("volume-by-day.csv").contains("2026-11-24,5,3,3\n"));
-    assert_eq!(files.len(), 9);
+    assert_eq!(file("time-in-stage.csv"), "stage,total_hours,cases,mean_hours\nwork,139.00,5,27.80\n");
+    assert_eq!(files.len(), 10);
 
     // Drill-down: the cases behind a figure are the ones it counted.
     let behind = |figure: Figure| -> Vec<Uuid> {
@@ -208,13 +217,43 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     let day = |s: &str| s.parse().unwrap();
     assert_eq!(behind(Figure::ClosedOn { day: day("2026-11-24") }), [b, c]);
     assert_eq!(behind(Figure::OpenAtEndOf { day: day("2026-11-25") }), [d, e]);
+    assert_eq!(behind(Figure::InStage { stage: "work".into() }), [a, b, c, d, e]);
+    assert_eq!(behind(Figure::WorkedBy { agent: "alex".into() }), [a, b]);
+    assert_eq!(behind(Figure::AgedOpen { label: "1–3 days".into() }), [d]);
+    assert!(behind(Figure::EscalatedIn { case_type: "svc".into() }).is_empty());
+
+    // One agent: the cases with a task alex held (A, B and D, whose task went on to sam).
+    let alex_only = ReportRange { agent: Some("alex".into()), ..range.clone() };
+    let r = s.w.engine.historical_report(&sam(), alex_only.clone()).unwrap();
+    assert_eq!((r.sla.cases_closed, r.sla.cases_within_sla), (2, 2));
+    assert_eq!((r.sla.tasks_finished, r.sla.tasks_within_ola), (2, 1));
+    assert_eq!(r.volume.iter().map(|v| v.opened).sum::<u32>(), 3);
+    assert_eq!(r.escalations[0].reassignments, 1);
+    assert_eq!(r.agent_time.iter().map(|t| t.user_id.as_str()).collect::<Vec<_>>(), ["alex"]);
+    let behind_alex: Vec<Uuid> =
+        s.w.engine
+            .report_cases(&sam(), alex_only, &Figure::OpenedOn { day: day("2026-11-24") })
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    assert_eq!(behind_alex, [a, b, d]);
+    // One team's queue: every task waited there; another queue has nothing.
+    let team = ReportRange { queue: Some("Employees_group_A".into()), ..range.clone() };
+    assert_eq!(s.w.engine.historical_report(&sam(), team).unwrap().sla.cases_closed, 4);
+    let elsewhere = ReportRange { queue: Some("Nowhere".into()), ..range.clone() };
+    let r = s.w.engine.historical_report(&sam(), elsewhere).unwrap();
+    assert_eq!((r.sla.cases_closed, r.resolution.len(), r.volume.iter().map(|v| v.backlog).sum::<u32>()), (0, 0, 0));
 
     // A narrower range: the 25th only.
     let day = ReportRange { from: utc("2026-11-25T00:00:00Z"), to: utc("2026-11-26T00:00:00Z"), ..range.clone() };
     let r = s.w.engine.historical_report(&sam(), day).unwrap();
     assert_eq!((r.sla.cases_closed, r.sla.tasks_finished), (1, 1));
-    let new = r.time_in_status.iter().find(|t| t.status == "new").unwrap();
+    let new = r.time_in_status.iter().find(|t| t.name == "new").unwrap();
     assert_eq!((new.total_hours, new.cases), (48.0, 2), "D and E, all day");
+    // The backlog carries over from before the range: A, D and E were open; A closed.
+    let days: Vec<_> = r.volume.iter().map(|v| (v.day.to_string(), v.opened, v.closed, v.backlog)).collect();
+    assert_eq!(days, [("2026-11-25".to_string(), 0, 1, 2)]);
 
     // Only supervisors and admins read reports; a range must run forwards.
     assert_eq!(s.w.engine.historical_report(&alex(), range.clone()).unwrap_err().code(), "forbidden");

@@ -29,6 +29,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         3 => Some(include_str!("fixtures/schema-v3-additions.sql")),
         4 => Some(include_str!("fixtures/schema-v4-additions.sql")),
         5 => Some(include_str!("fixtures/schema-v5-additions.sql")),
+        6 => Some(include_str!("fixtures/schema-v6-additions.sql")),
         _ => None,
     }
 }
@@ -67,6 +68,15 @@ fn migrates_from_every_earlier_version() {
         if from >= 5 {
             let sam_hash = engine.read(|db| casedesk_core::store::access::password_hash(db.connection_ref(), "sam"));
             assert!(sam_hash.unwrap().is_some_and(|h| h.starts_with("$argon2id$")), "the password survives");
+        }
+        if from >= 6 {
+            let pending: i64 = engine
+                .read(|db| {
+                    let sql = "SELECT count(*) FROM rule_timers WHERE fired_at IS NULL";
+                    Ok(db.connection_ref().query_row(sql, [], |r| r.get(0))?)
+                })
+                .unwrap();
+            assert_eq!(pending, 1, "the unfired rule timer survives");
         }
         for c in &cases {
             let detail = engine.case_detail(c.id).unwrap();

@@ -224,11 +224,16 @@ pub struct ReportQuery {
     pub to: DateTime<Utc>,
     pub case_type: Option<String>,
     pub intent: Option<String>,
+    /// A queue or team workbin.
+    pub queue: Option<String>,
+    /// An agent's user id.
+    pub agent: Option<String>,
 }
 
 /// The historical reports for a range (supervisors and admins), computed from the event
-/// log: SLA adherence, resolution times, time in status, daily volume and backlog,
-/// escalations, work per agent, task aging, agents' presence.
+/// log: SLA adherence, resolution times, time in status and in stage, daily volume and backlog,
+/// escalations, work per agent, task aging, agents' presence; filtered by case type, intent,
+/// queue (team) and agent.
 #[utoipa::path(get, path = "/api/reports", params(ReportQuery), security(("token" = [])),
     responses((status = 200, body = HistoricalReport), (status = 400, body = ErrorPayload), (status = 401, body = ErrorPayload),
         (status = 403, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
@@ -238,7 +243,14 @@ pub async fn report(
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<HistoricalReport>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
-    let range = ReportRange { from: q.from, to: q.to, case_type: q.case_type, intent: q.intent };
+    let range = ReportRange {
+        from: q.from,
+        to: q.to,
+        case_type: q.case_type,
+        intent: q.intent,
+        queue: q.queue,
+        agent: q.agent,
+    };
     let engine = hub.engine.clone();
     blocking(move || engine.historical_report(&caller.actor(), range)).await.map(Json)
 }

@@ -4,4 +4,8 @@ export type AgentWork = { user_id: string, tasks_completed: number,
 /**
  * Tasks they escalated by hand.
  */
-escalations: number, };
+escalations: number, 
+/**
+ * Tasks they held that the timer service escalated (their OLA ran out).
+ */
+auto_escalated: number, };

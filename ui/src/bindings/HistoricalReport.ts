@@ -6,10 +6,10 @@ import type { DayVolume } from "./DayVolume";
 import type { ReportRange } from "./ReportRange";
 import type { ResolutionTime } from "./ResolutionTime";
 import type { SlaAdherence } from "./SlaAdherence";
-import type { TimeInStatus } from "./TimeInStatus";
+import type { TimeIn } from "./TimeIn";
 import type { TypeEscalations } from "./TypeEscalations";
 
 /**
  * The historical reports for one range.
  */
-export type HistoricalReport = { range: ReportRange, sla: SlaAdherence, resolution: Array<ResolutionTime>, time_in_status: Array<TimeInStatus>, volume: Array<DayVolume>, escalations: Array<TypeEscalations>, work_by_agent: Array<AgentWork>, task_aging: Array<AgeBucket>, agent_time: Array<AgentTime>, };
+export type HistoricalReport = { range: ReportRange, sla: SlaAdherence, resolution: Array<ResolutionTime>, time_in_status: Array<TimeIn>, time_in_stage: Array<TimeIn>, volume: Array<DayVolume>, escalations: Array<TypeEscalations>, work_by_agent: Array<AgentWork>, task_aging: Array<AgeBucket>, agent_time: Array<AgentTime>, };

@@ -7,4 +7,12 @@ export type ReportRange = { from: string,
 /**
  * The end (exclusive); time is counted up to now at most.
  */
-to: string, case_type: string | null, intent: string | null, };
+to: string, case_type: string | null, intent: string | null, 
+/**
+ * A queue or team workbin (a team's work is its queue's).
+ */
+queue: string | null, 
+/**
+ * An agent (user id).
+ */
+agent: string | null, };

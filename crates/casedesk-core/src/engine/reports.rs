@@ -16,7 +16,8 @@ pub struct HistoricalReport {
     pub range: ReportRange,
     pub sla: reports::SlaAdherence,
     pub resolution: Vec<reports::ResolutionTime>,
-    pub time_in_status: Vec<reports::TimeInStatus>,
+    pub time_in_status: Vec<reports::TimeIn>,
+    pub time_in_stage: Vec<reports::TimeIn>,
     pub volume: Vec<reports::DayVolume>,
     pub escalations: Vec<reports::TypeEscalations>,
     pub work_by_agent: Vec<reports::AgentWork>,
@@ -32,16 +33,24 @@ impl Engine {
     pub fn historical_report(&self, actor: &Actor, range: ReportRange) -> Result<HistoricalReport> {
         let lives = self.case_lives(actor, &range)?;
         let now = self.clock().now();
-        let agent_events = self.read(|db| crate::store::reports::agent_events_before(db.connection_ref(), range.to))?;
+        let (agent_events, users) = self
+            .read(|db| Ok((crate::store::reports::agent_events_before(db.connection_ref(), range.to)?, db.users()?)))?;
+        // Agents' time, for the agent asked about, or the members of the team asked about.
+        let mut agent_time = reports::agents::agent_time(&agent_events, &range, now);
+        agent_time.retain(|t| {
+            range.agent.as_ref().is_none_or(|a| *a == t.user_id)
+                && range.queue.as_ref().is_none_or(|q| users.iter().any(|u| u.id == t.user_id && u.teams.contains(q)))
+        });
         Ok(HistoricalReport {
             sla: reports::sla_adherence(&lives, &range),
             resolution: reports::resolution_times(&lives, &range),
             time_in_status: reports::time_in_status(&lives, &range, now),
+            time_in_stage: reports::time_in_stage(&lives, &range, now),
             volume: reports::volume_by_day(&lives, &range),
             escalations: reports::escalations_by_type(&lives, &range),
             work_by_agent: reports::work_by_agent(&lives, &range),
             task_aging: reports::task_aging(&lives, &range, now),
-            agent_time: reports::agents::agent_time(&agent_events, &range, now),
+            agent_time,
             range,
         })
     }

@@ -23,6 +23,10 @@ fn opt(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 
+fn time_in(t: &crate::reports::TimeIn) -> Vec<String> {
+    vec![t.name.clone(), num(t.total_hours), t.cases.to_string(), num(t.mean_hours)]
+}
+
 /// (file name, CSV text) for each report.
 pub fn files(r: &HistoricalReport) -> Result<Vec<(String, String)>> {
     let s = &r.sla;
@@ -71,12 +75,11 @@ pub fn files(r: &HistoricalReport) -> Result<Vec<(String, String)>> {
         ),
         (
             "time-in-status.csv".into(),
-            table(
-                &["status", "total_hours", "cases", "mean_hours"],
-                r.time_in_status
-                    .iter()
-                    .map(|t| vec![t.status.clone(), num(t.total_hours), t.cases.to_string(), num(t.mean_hours)]),
-            )?,
+            table(&["status", "total_hours", "cases", "mean_hours"], r.time_in_status.iter().map(time_in))?,
+        ),
+        (
+            "time-in-stage.csv".into(),
+            table(&["stage", "total_hours", "cases", "mean_hours"], r.time_in_stage.iter().map(time_in))?,
         ),
         (
             "volume-by-day.csv".into(),
@@ -104,10 +107,15 @@ pub fn files(r: &HistoricalReport) -> Result<Vec<(String, String)>> {
         (
             "work-by-agent.csv".into(),
             table(
-                &["agent", "tasks_completed", "escalations"],
-                r.work_by_agent
-                    .iter()
-                    .map(|w| vec![w.user_id.clone(), w.tasks_completed.to_string(), w.escalations.to_string()]),
+                &["agent", "tasks_completed", "escalations", "auto_escalated"],
+                r.work_by_agent.iter().map(|w| {
+                    vec![
+                        w.user_id.clone(),
+                        w.tasks_completed.to_string(),
+                        w.escalations.to_string(),
+                        w.auto_escalated.to_string(),
+                    ]
+                }),
             )?,
         ),
         (

@@ -8,9 +8,12 @@
 //!   tasks do not count). Breaches are counted where they happened, when recorded.
 //! - Resolution time is creation to the last close, in calendar time, for cases closed in
 //!   the range; percentiles are nearest-rank.
-//! - Time in status (and in presence) counts the parts of each stay inside the range, up
-//!   to now; closed statuses are not counted.
+//! - Time in status, in stage (and in presence) counts the parts of each stay inside the
+//!   range, up to now, while the case was not closed.
 //! - Days are UTC days; the backlog is the cases open at the end of a day.
+//! - Filters: a case is selected by its type and intent, and by a queue (team) or agent
+//!   when any of its tasks waited in that queue or was held by that agent; task figures
+//!   (OLA, breaches, escalations, reassignments, work, aging) count only the matching tasks.
 
 pub mod agents;
 pub mod csv_export;
@@ -19,7 +22,7 @@ pub mod timeline;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use timeline::CaseLife;
+use timeline::{CaseLife, TaskLife};
 use ts_rs::TS;
 
 /// Which cases a report looks at.
@@ -34,6 +37,12 @@ pub struct ReportRange {
     pub case_type: Option<String>,
     #[serde(default)]
     pub intent: Option<String>,
+    /// A queue or team workbin (a team's work is its queue's).
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// An agent (user id).
+    #[serde(default)]
+    pub agent: Option<String>,
 }
 
 impl ReportRange {
@@ -41,9 +50,29 @@ impl ReportRange {
         self.from <= at && at < self.to
     }
 
+    /// The whole range, no filters.
+    pub fn between(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        ReportRange { from, to, case_type: None, intent: None, queue: None, agent: None }
+    }
+
     pub fn selects(&self, c: &CaseLife) -> bool {
         self.case_type.as_ref().is_none_or(|t| *t == c.case_type)
             && self.intent.as_ref().is_none_or(|i| c.intent.as_ref() == Some(i))
+            && (self.queue.is_none() && self.agent.is_none() || c.tasks.iter().any(|t| self.selects_task(t)))
+    }
+
+    /// Whether a task of a selected case counts in the task figures.
+    pub fn selects_task(&self, t: &TaskLife) -> bool {
+        self.queue.as_ref().is_none_or(|q| t.queues.contains(q))
+            && self.agent.as_ref().is_none_or(|a| t.holders.contains(a))
+    }
+
+    /// The selected cases' matching tasks.
+    fn tasks<'a>(&'a self, lives: &'a [CaseLife]) -> impl Iterator<Item = (&'a CaseLife, &'a TaskLife)> + 'a {
+        lives
+            .iter()
+            .filter(|c| self.selects(c))
+            .flat_map(move |c| c.tasks.iter().filter(|t| self.selects_task(t)).map(move |t| (c, t)))
     }
 }
 
@@ -86,22 +115,20 @@ pub fn sla_adherence(lives: &[CaseLife], range: &ReportRange) -> SlaAdherence {
         breaches_by_step: vec![],
     };
     let mut breaches: BTreeMap<(String, String), u32> = BTreeMap::new();
-    for c in lives.iter().filter(|c| range.selects(c)) {
-        if c.closed_at.is_some_and(|at| range.covers(at)) {
-            out.cases_closed += 1;
-            out.cases_within_sla += u32::from(!c.sla_breached);
+    for c in lives.iter().filter(|c| range.selects(c) && c.closed_at.is_some_and(|at| range.covers(at))) {
+        out.cases_closed += 1;
+        out.cases_within_sla += u32::from(!c.sla_breached);
+    }
+    for (_, t) in range.tasks(lives) {
+        if t.ola_breached_at.is_some_and(|at| range.covers(at)) {
+            *breaches.entry((t.stage.clone(), t.step.clone())).or_default() += 1;
         }
-        for t in &c.tasks {
-            if t.ola_breached_at.is_some_and(|at| range.covers(at)) {
-                *breaches.entry((t.stage.clone(), t.step.clone())).or_default() += 1;
-            }
-            let Some((at, how)) = &t.ended else { continue };
-            if how == "cancelled" || !range.covers(*at) {
-                continue;
-            }
-            out.tasks_finished += 1;
-            out.tasks_within_ola += u32::from(t.ola_breached_at.is_none());
+        let Some((at, how)) = &t.ended else { continue };
+        if how == "cancelled" || !range.covers(*at) {
+            continue;
         }
+        out.tasks_finished += 1;
+        out.tasks_within_ola += u32::from(t.ola_breached_at.is_none());
     }
     out.case_percent = percent(out.cases_within_sla, out.cases_closed);
     out.task_percent = percent(out.tasks_within_ola, out.tasks_finished);
@@ -159,36 +186,51 @@ pub fn resolution_times(lives: &[CaseLife], range: &ReportRange) -> Vec<Resoluti
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[ts(export)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TimeInStatus {
-    pub status: String,
+pub struct TimeIn {
+    /// The status, or the stage.
+    pub name: String,
     pub total_hours: f64,
     /// Cases that spent time in it within the range.
     pub cases: u32,
     pub mean_hours: f64,
 }
 
-/// Time spent in each (open, in-progress or waiting) status inside the range, up to `now`.
-pub fn time_in_status(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -> Vec<TimeInStatus> {
+/// Time spent in each status while the case was open, inside the range, up to `now`.
+pub fn time_in_status(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -> Vec<TimeIn> {
+    time_in(lives, range, now, |c| &c.statuses)
+}
+
+/// Time spent in each stage while the case was open, inside the range, up to `now`.
+pub fn time_in_stage(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -> Vec<TimeIn> {
+    time_in(lives, range, now, |c| &c.stages)
+}
+
+fn time_in(
+    lives: &[CaseLife],
+    range: &ReportRange,
+    now: DateTime<Utc>,
+    stays: impl Fn(&CaseLife) -> &[timeline::Interval],
+) -> Vec<TimeIn> {
     let end = range.to.min(now);
-    let mut totals: BTreeMap<String, (i64, u32)> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, (i64, u32)> = BTreeMap::new();
     for c in lives.iter().filter(|c| range.selects(c)) {
         let mut per_case: BTreeMap<&str, i64> = BTreeMap::new();
-        for s in c.open_statuses() {
-            let ms = s.overlap_ms(range.from, end);
+        for s in stays(c) {
+            let ms = c.open_ms(s, range.from, end);
             if ms > 0 {
                 *per_case.entry(&s.name).or_default() += ms;
             }
         }
-        for (status, ms) in per_case {
-            let t = totals.entry(status.to_string()).or_default();
+        for (name, ms) in per_case {
+            let t = totals.entry(name).or_default();
             t.0 += ms;
             t.1 += 1;
         }
     }
     totals
         .into_iter()
-        .map(|(status, (ms, cases))| TimeInStatus {
-            status,
+        .map(|(name, (ms, cases))| TimeIn {
+            name: name.to_string(),
             total_hours: ms as f64 / 3_600_000.0,
             cases,
             mean_hours: ms as f64 / 3_600_000.0 / f64::from(cases),
@@ -208,24 +250,47 @@ pub struct DayVolume {
     pub backlog: u32,
 }
 
-/// Opened, closed and backlog for each UTC day of the range.
+/// Opened, closed and backlog for each UTC day of the range: each case's openings and
+/// closings are put on their day once, then the days are summed in order.
 pub fn volume_by_day(lives: &[CaseLife], range: &ReportRange) -> Vec<DayVolume> {
-    let selected: Vec<&CaseLife> = lives.iter().filter(|c| range.selects(c)).collect();
     let mut out = vec![];
     let mut day = range.from.date_naive();
     while day_bounds(&day).is_some_and(|(start, _)| start < range.to) {
-        let (start, end) = day_bounds(&day).expect("checked");
-        let mut v = DayVolume { day, opened: 0, closed: 0, backlog: 0 };
-        for c in &selected {
-            v.opened += u32::from(start <= c.created_at && c.created_at < end);
-            v.closed += c.closings_in(start, end) as u32;
-            v.backlog += u32::from(c.open_before(end));
-        }
-        out.push(v);
+        out.push(DayVolume { day, opened: 0, closed: 0, backlog: 0 });
         match day.succ_opt() {
             Some(next) => day = next,
             None => break,
         }
+    }
+    let Some(first) = out.first().and_then(|d| day_bounds(&d.day)).map(|(start, _)| start) else { return out };
+    let slot = |at: DateTime<Utc>| -> Option<usize> {
+        let i = (at - first).num_days();
+        (at >= first && (i as usize) < out.len()).then_some(i as usize)
+    };
+    // Changes of the backlog per day; those before the first day give its starting level.
+    let mut change = vec![0i64; out.len()];
+    let mut before = 0i64;
+    let mut opened = vec![0u32; out.len()];
+    let mut closed = vec![0u32; out.len()];
+    for c in lives.iter().filter(|c| range.selects(c)) {
+        if let Some(i) = slot(c.created_at) {
+            opened[i] += 1;
+        }
+        for (at, delta) in c.open_changes() {
+            match slot(at) {
+                Some(i) => {
+                    change[i] += i64::from(delta);
+                    closed[i] += u32::from(delta < 0);
+                }
+                None if at < first => before += i64::from(delta),
+                None => {}
+            }
+        }
+    }
+    let mut backlog = before;
+    for (i, v) in out.iter_mut().enumerate() {
+        backlog += change[i];
+        (v.opened, v.closed, v.backlog) = (opened[i], closed[i], backlog.max(0) as u32);
     }
     out
 }
@@ -251,7 +316,7 @@ pub struct TypeEscalations {
 pub fn escalations_by_type(lives: &[CaseLife], range: &ReportRange) -> Vec<TypeEscalations> {
     let mut by_type: BTreeMap<&str, TypeEscalations> = BTreeMap::new();
     for c in lives.iter().filter(|c| range.selects(c)) {
-        for t in &c.tasks {
+        for t in c.tasks.iter().filter(|t| range.selects_task(t)) {
             let row = by_type.entry(&c.case_type).or_insert_with(|| TypeEscalations {
                 case_type: c.case_type.clone(),
                 manual: 0,
@@ -281,27 +346,32 @@ pub struct AgentWork {
     pub tasks_completed: u32,
     /// Tasks they escalated by hand.
     pub escalations: u32,
+    /// Tasks they held that the timer service escalated (their OLA ran out).
+    pub auto_escalated: u32,
 }
 
-/// Tasks each agent completed or escalated by hand in the range.
+/// Per agent, in the range: tasks completed, escalated by hand, and escalated
+/// automatically while they held them.
 pub fn work_by_agent(lives: &[CaseLife], range: &ReportRange) -> Vec<AgentWork> {
     let mut by_agent: BTreeMap<&str, AgentWork> = BTreeMap::new();
-    for c in lives.iter().filter(|c| range.selects(c)) {
-        for t in &c.tasks {
-            let (Some((at, how)), Some(who)) = (&t.ended, &t.ended_by) else { continue };
-            if !range.covers(*at) || who == "system" {
-                continue;
-            }
-            let row = by_agent.entry(who).or_insert_with(|| AgentWork {
-                user_id: who.clone(),
-                tasks_completed: 0,
-                escalations: 0,
-            });
-            match how.as_str() {
-                "completed" => row.tasks_completed += 1,
-                "escalated" => row.escalations += 1,
-                _ => {}
-            }
+    for (_, t) in range.tasks(lives) {
+        let (Some((at, how)), Some(by)) = (&t.ended, &t.ended_by) else { continue };
+        let automatic = t.escalated.as_deref() == Some("automatic");
+        let who = if automatic { t.assignee.as_ref() } else { Some(by).filter(|b| *b != "system") };
+        let Some(who) = who.filter(|w| range.covers(*at) && range.agent.as_ref().is_none_or(|a| a == *w)) else {
+            continue;
+        };
+        let row = by_agent.entry(who).or_insert_with(|| AgentWork {
+            user_id: who.clone(),
+            tasks_completed: 0,
+            escalations: 0,
+            auto_escalated: 0,
+        });
+        match how.as_str() {
+            "completed" => row.tasks_completed += 1,
+            "escalated" if automatic => row.auto_escalated += 1,
+            "escalated" => row.escalations += 1,
+            _ => {}
         }
     }
     by_agent.into_values().collect()
@@ -322,12 +392,11 @@ const AGES: &[(&str, i64)] = &[("under 1 h", 1), ("1–8 h", 8), ("8–24 h", 24
 pub fn task_aging(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -> Vec<AgeBucket> {
     let at = range.to.min(now);
     let mut counts = vec![0u32; AGES.len() + 1];
-    for c in lives.iter().filter(|c| range.selects(c)) {
-        for t in c.tasks.iter().filter(|t| t.created_at < at && t.ended.as_ref().is_none_or(|(e, _)| *e > at)) {
-            let age = (at - t.created_at).num_hours();
-            let i = AGES.iter().position(|(_, limit)| age < *limit).unwrap_or(AGES.len());
-            counts[i] += 1;
-        }
+    for (_, t) in range.tasks(lives).filter(|(_, t)| t.created_at < at && t.ended.as_ref().is_none_or(|(e, _)| *e > at))
+    {
+        let age = (at - t.created_at).num_hours();
+        let i = AGES.iter().position(|(_, limit)| age < *limit).unwrap_or(AGES.len());
+        counts[i] += 1;
     }
     let labels = AGES.iter().map(|(l, _)| *l).chain(["over 3 days"]);
     labels.zip(counts).map(|(label, tasks)| AgeBucket { label: label.to_string(), tasks }).collect()
@@ -341,12 +410,40 @@ pub fn task_aging(lives: &[CaseLife], range: &ReportRange, now: DateTime<Utc>) -
 pub enum Figure {
     ClosedWithinSla,
     ClosedAfterBreach,
-    BreachesAt { stage: String, step: String },
-    Resolved { case_type: String },
-    InStatus { status: String },
-    OpenedOn { day: NaiveDate },
-    ClosedOn { day: NaiveDate },
-    OpenAtEndOf { day: NaiveDate },
+    BreachesAt {
+        stage: String,
+        step: String,
+    },
+    Resolved {
+        case_type: String,
+    },
+    InStatus {
+        status: String,
+    },
+    InStage {
+        stage: String,
+    },
+    /// Tasks an agent completed or escalated (by hand, or held when escalated automatically).
+    WorkedBy {
+        agent: String,
+    },
+    /// Escalations (by hand or automatic) of a case type's tasks.
+    EscalatedIn {
+        case_type: String,
+    },
+    /// Tasks open at the range's end in an age bucket (its label).
+    AgedOpen {
+        label: String,
+    },
+    OpenedOn {
+        day: NaiveDate,
+    },
+    ClosedOn {
+        day: NaiveDate,
+    },
+    OpenAtEndOf {
+        day: NaiveDate,
+    },
 }
 
 /// The cases behind a figure: the same tests the figure counts with.
@@ -361,11 +458,17 @@ pub fn cases_behind(lives: &[CaseLife], range: &ReportRange, figure: &Figure, no
                 Figure::ClosedWithinSla => closed_in_range && !c.sla_breached,
                 Figure::ClosedAfterBreach => closed_in_range && c.sla_breached,
                 Figure::BreachesAt { stage, step } => c.tasks.iter().any(|t| {
-                    &t.stage == stage && &t.step == step && t.ola_breached_at.is_some_and(|at| range.covers(at))
+                    range.selects_task(t)
+                        && &t.stage == stage
+                        && &t.step == step
+                        && t.ola_breached_at.is_some_and(|at| range.covers(at))
                 }),
                 Figure::Resolved { case_type } => closed_in_range && &c.case_type == case_type,
                 Figure::InStatus { status } => {
-                    c.open_statuses().any(|s| &s.name == status && s.overlap_ms(range.from, range.to.min(now)) > 0)
+                    c.statuses.iter().any(|s| &s.name == status && c.open_ms(s, range.from, range.to.min(now)) > 0)
+                }
+                Figure::InStage { stage } => {
+                    c.stages.iter().any(|s| &s.name == stage && c.open_ms(s, range.from, range.to.min(now)) > 0)
                 }
                 Figure::OpenedOn { day } => {
                     let (start, end) = day_of(day);
@@ -376,6 +479,15 @@ pub fn cases_behind(lives: &[CaseLife], range: &ReportRange, figure: &Figure, no
                     c.closings_in(start, end) > 0
                 }
                 Figure::OpenAtEndOf { day } => c.open_before(day_of(day).1),
+                Figure::WorkedBy { agent } => {
+                    work_by_agent(std::slice::from_ref(c), range).iter().any(|w| &w.user_id == agent)
+                }
+                Figure::EscalatedIn { case_type } => escalations_by_type(std::slice::from_ref(c), range)
+                    .iter()
+                    .any(|e| &e.case_type == case_type && e.manual + e.automatic > 0),
+                Figure::AgedOpen { label } => {
+                    task_aging(std::slice::from_ref(c), range, now).iter().any(|a| &a.label == label && a.tasks > 0)
+                }
             }
         })
         .map(|c| c.id)

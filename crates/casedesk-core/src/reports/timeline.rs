@@ -30,13 +30,16 @@ pub struct TaskLife {
     pub id: Uuid,
     pub stage: String,
     pub step: String,
-    pub queue: Option<String>,
+    /// Every queue (or workbin) it waited in, first to last.
+    pub queues: Vec<String>,
     pub created_at: DateTime<Utc>,
     /// When it was completed, escalated or cancelled, and which.
     pub ended: Option<(DateTime<Utc>, String)>,
     /// Who completed or escalated it ("system" for an automatic escalation).
     pub ended_by: Option<String>,
     pub assignee: Option<String>,
+    /// Everyone who held it, first to last.
+    pub holders: Vec<String>,
     /// When its OLA breach was recorded, if it was.
     pub ola_breached_at: Option<DateTime<Utc>>,
     pub escalated: Option<String>,
@@ -62,6 +65,12 @@ pub struct CaseLife {
 
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn remember(list: &mut Vec<String>, name: Option<String>) {
+    if let Some(name) = name.filter(|n| !list.contains(n)) {
+        list.push(name);
+    }
 }
 
 fn enter(list: &mut Vec<Interval>, name: Option<String>, at: DateTime<Utc>) {
@@ -129,11 +138,12 @@ pub fn case_life(events: &[Event]) -> Option<CaseLife> {
                         id,
                         stage: text(a, "stage").unwrap_or_default(),
                         step: text(a, "step").unwrap_or_default(),
-                        queue: text(a, "queue"),
+                        queues: text(a, "queue").into_iter().collect(),
                         created_at: e.at,
                         ended: None,
                         ended_by: None,
                         assignee: None,
+                        holders: vec![],
                         ola_breached_at: None,
                         escalated: None,
                         reassignments: vec![],
@@ -148,7 +158,9 @@ pub fn case_life(events: &[Event]) -> Option<CaseLife> {
                             t.reassignments.push(e.at);
                         }
                         t.assignee = text(a, "assignee");
+                        remember(&mut t.holders, t.assignee.clone());
                     }
+                    "task_requeued" => remember(&mut t.queues, text(a, "queue")),
                     "task_breached" => t.ola_breached_at = Some(e.at),
                     "task_completed" => {
                         t.ended = Some((e.at, "completed".into()));
@@ -188,8 +200,27 @@ impl CaseLife {
         self.created_at < at && self.categories.iter().rev().find(|k| k.from < at).is_some_and(|k| k.name != "closed")
     }
 
-    /// The statuses it stayed in while not closed.
-    pub fn open_statuses(&self) -> impl Iterator<Item = &Interval> {
-        self.statuses.iter().filter(|s| !self.categories.iter().any(|k| k.name == "closed" && k.from == s.from))
+    /// Milliseconds of `stay` inside `[from, to)` while the case was not closed (the
+    /// stretches between a closing and a reopening do not count).
+    pub fn open_ms(&self, stay: &Interval, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        let start = stay.from.max(from);
+        let end = stay.to.unwrap_or(to).min(to);
+        if end <= start {
+            return 0;
+        }
+        let closed: i64 = self.categories.iter().filter(|k| k.name == "closed").map(|k| k.overlap_ms(start, end)).sum();
+        (end - start).num_milliseconds() - closed
+    }
+
+    /// +1 when the case opened or reopened, -1 when it closed: each change of "open" with
+    /// its instant, in order (the backlog is their running sum).
+    pub fn open_changes(&self) -> impl Iterator<Item = (DateTime<Utc>, i32)> + '_ {
+        let mut was_open = false;
+        self.categories.iter().filter_map(move |k| {
+            let open = k.name != "closed";
+            let change = (open != was_open).then_some((k.from, if open { 1 } else { -1 }));
+            was_open = open;
+            change
+        })
     }
 }

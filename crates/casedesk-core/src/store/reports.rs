@@ -40,6 +40,8 @@ pub struct BoardRows {
 }
 
 pub fn board(conn: &Connection) -> Result<BoardRows> {
+    // Each WHERE repeats its partial index's condition word for word (migration V7), so
+    // SQLite reads the index of open work instead of the whole table.
     let mut st = conn.prepare_cached(
         "SELECT case_type, status, count(*) FROM cases WHERE status_category != 'closed'
          GROUP BY case_type, status ORDER BY case_type, status",
@@ -58,14 +60,22 @@ pub fn board(conn: &Connection) -> Result<BoardRows> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    // Every defined queue, and any other a task waits in (an undefined one is a team workbin).
     let mut st = conn.prepare_cached(
-        "SELECT queue, count(*), min(queued_at) FROM tasks WHERE state = 'queued' AND queue IS NOT NULL
-         GROUP BY queue ORDER BY queue",
+        "WITH names(queue) AS (
+             SELECT id FROM queues
+             UNION SELECT DISTINCT queue FROM tasks WHERE state = 'queued' AND queue IS NOT NULL)
+         SELECT n.queue,
+                (SELECT count(*) FROM tasks t WHERE t.state = 'queued' AND t.queue = n.queue),
+                (SELECT min(t.queued_at) FROM tasks t WHERE t.state = 'queued' AND t.queue = n.queue)
+         FROM names n ORDER BY n.queue",
     )?;
     let queues = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    // Load: tasks offered to or held by the agent; both lookups are indexed by person.
     let mut st = conn.prepare_cached(&format!(
         "SELECT a.user_id, a.presence, a.routing_status,
-                (SELECT count(*) FROM tasks t WHERE (t.assignee = a.user_id OR t.offered_to = a.user_id) AND t.{open})
+                (SELECT count(*) FROM tasks t WHERE t.assignee = a.user_id AND t.{open})
+              + (SELECT count(*) FROM tasks t WHERE t.offered_to = a.user_id AND t.assignee IS NOT a.user_id AND t.{open})
          FROM agents a ORDER BY a.user_id"
     ))?;
     let agents =
