@@ -71,7 +71,7 @@ impl Engine {
             return Err(Error::field("to", format!("a report covers at most {MAX_DAYS} days")));
         }
         self.read(|db| {
-            let events = crate::store::reports::case_events_created_before(db.connection_ref(), range.to)?;
+            let events = crate::store::reports::case_events_for(db.connection_ref(), range)?;
             Ok(events.chunk_by(|a, b| a.case_id == b.case_id).filter_map(timeline::case_life).collect())
         })
     }

@@ -3,17 +3,21 @@
 use crate::clock::to_millis;
 use crate::error::Result;
 use crate::model::Event;
+use crate::reports::ReportRange;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-/// Every event of the cases created before `to`, grouped by case, in order.
-pub fn case_events_created_before(conn: &Connection, to: DateTime<Utc>) -> Result<Vec<Event>> {
+/// Every event of the cases a range can count, grouped by case, in order: created
+/// before its end and not closed for good before its start (such a case adds nothing to any figure: see `crate::reports`). Reports read
+/// only what happened (`after`), so the `before` of each event is not read.
+pub fn case_events_for(conn: &Connection, range: &ReportRange) -> Result<Vec<Event>> {
     let mut st = conn.prepare_cached(
-        "SELECT e.seq, e.case_id, e.task_id, e.actor, e.at, e.kind, e.before, e.after
+        "SELECT e.seq, e.case_id, e.task_id, e.actor, e.at, e.kind, 'null', e.after
          FROM cases c JOIN events e ON e.case_id = c.id
-         WHERE c.created_at < ?1 ORDER BY e.case_id, e.seq",
+         WHERE c.created_at < ?1 AND (c.closed_at IS NULL OR c.closed_at >= ?2)
+         ORDER BY e.case_id, e.seq",
     )?;
-    let rows = st.query_map([to_millis(to)], super::rows::event_from_row)?;
+    let rows = st.query_map([to_millis(range.to), to_millis(range.from)], super::rows::event_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
