@@ -36,6 +36,19 @@ ola = { duration = 1, unit = "days", time = "calendar" }
 outcomes = [{ code = "done", label = "Done", then = "next" }]
 "#;
 
+fn new_case(subject: String) -> Command {
+    Command::CreateCase {
+        case_type: "svc".into(),
+        intent: None,
+        customer_id: None,
+        subject,
+        description: String::new(),
+        fields: Default::default(),
+        priority: None,
+        interaction_id: None,
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
@@ -49,21 +62,7 @@ fn main() {
     let t = Instant::now();
     for i in 0..n {
         clock.set(start + step * i as i32);
-        let r = engine
-            .execute(
-                &system,
-                Command::CreateCase {
-                    case_type: "svc".into(),
-                    intent: None,
-                    customer_id: None,
-                    subject: format!("Case {i}"),
-                    description: String::new(),
-                    fields: Default::default(),
-                    priority: None,
-                    interaction_id: None,
-                },
-            )
-            .unwrap();
+        let r = engine.execute(&system, new_case(format!("Case {i}"))).unwrap();
         let id = r.created_id.unwrap().parse().unwrap();
         for status in ["working", "waiting", "working", "done"] {
             engine
@@ -88,21 +87,7 @@ fn main() {
     }
     // The board after an event: a new case is written, then the board read.
     for round in 1..=3 {
-        engine
-            .execute(
-                &system,
-                Command::CreateCase {
-                    case_type: "svc".into(),
-                    intent: None,
-                    customer_id: None,
-                    subject: format!("New {round}"),
-                    description: String::new(),
-                    fields: Default::default(),
-                    priority: None,
-                    interaction_id: None,
-                },
-            )
-            .unwrap();
+        engine.execute(&system, new_case(format!("New {round}"))).unwrap();
         let t = Instant::now();
         let b = engine.board(&system).unwrap();
         println!(
