@@ -257,6 +257,9 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
 
     // Only supervisors and admins read reports; a range must run forwards.
     assert_eq!(s.w.engine.historical_report(&alex(), range.clone()).unwrap_err().code(), "forbidden");
+    let nobody = ReportRange { agent: Some("alxe".into()), ..range.clone() };
+    let e = s.w.engine.historical_report(&sam(), nobody).unwrap_err();
+    assert_eq!(e.to_string(), "agent: no user 'alxe'");
     let backwards = ReportRange { from: range.to, to: range.from, ..range };
     let e = s.w.engine.historical_report(&Actor::system(), backwards).unwrap_err();
     assert_eq!(e.to_string(), "to: must be after from");

@@ -71,6 +71,11 @@ impl Engine {
             return Err(Error::field("to", format!("a report covers at most {MAX_DAYS} days")));
         }
         self.read(|db| {
+            if let Some(agent) = &range.agent {
+                if db.user(agent)?.is_none() {
+                    return Err(Error::field("agent", format!("no user '{agent}'")));
+                }
+            }
             let events = crate::store::reports::case_events_for(db.connection_ref(), range)?;
             Ok(events.chunk_by(|a, b| a.case_id == b.case_id).filter_map(timeline::case_life).collect())
         })
