@@ -4,8 +4,10 @@
 //! status changes, so each has its events), then times the historical report for the
 //! year and the real-time board.
 
-use casedesk_core::reports::ReportRange;
-use casedesk_core::{Actor, Command, Engine, ManualClock};
+use casedesk_core::reports::tally::Tally;
+use casedesk_core::reports::{ReportRange, Selection};
+use casedesk_core::store;
+use casedesk_core::{Actor, Clock, Command, Engine, ManualClock};
 use chrono::{Duration, TimeZone, Utc};
 use std::sync::Arc;
 use std::time::Instant;
@@ -75,16 +77,54 @@ fn main() {
     println!("\nwritten in {:.0} s: {events} events", t.elapsed().as_secs_f64());
     clock.set(start + Duration::days(366));
     let range = ReportRange::between(start, start + Duration::days(365));
-    for round in 1..=3 {
+    // The first report folds every case into its stored life; later ones read those.
+    for round in 1..=4 {
         let t = Instant::now();
         let r = engine.historical_report(&system, range.clone()).unwrap();
+        let what = if round == 1 { "first report (stores every case's life)" } else { "historical report" };
         println!(
-            "historical report for the year, round {round}: {:.0} ms ({} closed, {} days)",
+            "{what} for the year, round {round}: {:.0} ms ({} closed, {} days)",
             t.elapsed().as_secs_f64() * 1e3,
             r.sla.cases_closed,
             r.volume.len()
         );
     }
+    // Where a report's time goes: reading the stored lives, decoding them, the figures.
+    let t = Instant::now();
+    let batches = engine
+        .read(|db| {
+            let mut all = vec![];
+            store::reports::life_batches(db.connection_ref(), &range, |b| {
+                all.push(b);
+                true
+            })?;
+            Ok(all)
+        })
+        .unwrap();
+    println!("  reading the stored lives: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    let lives: Vec<_> = batches.iter().flat_map(|b| b.lives()).map(Result::unwrap).collect();
+    println!("  decoding {} lives: {:.0} ms", lives.len(), t.elapsed().as_secs_f64() * 1e3);
+    let names = engine.read(|db| store::reports::names(db.connection_ref())).unwrap();
+    let t = Instant::now();
+    let mut tally = Tally::new(Selection::new(&range, &names, clock.now()));
+    for l in &lives {
+        tally.add(l);
+    }
+    let _ = tally.finish();
+    println!("  the figures from lives in memory: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    // After one more case is written, a report catches up with it alone.
+    engine.execute(&system, new_case("One more".into())).unwrap();
+    let t = Instant::now();
+    engine.historical_report(&system, range.clone()).unwrap();
+    println!("historical report after one new case: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let size: i64 = engine
+        .read(|db| {
+            let sql = "SELECT sum(length(life)) FROM report_lives";
+            Ok(db.connection_ref().query_row(sql, [], |r| r.get(0))?)
+        })
+        .unwrap();
+    println!("stored lives: {:.1} MiB ({:.0} bytes a case)", size as f64 / 1048576.0, size as f64 / n as f64);
     // The board after an event: a new case is written, then the board read.
     for round in 1..=3 {
         engine.execute(&system, new_case(format!("New {round}"))).unwrap();

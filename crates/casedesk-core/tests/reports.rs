@@ -295,3 +295,25 @@ fn the_board_shows_how_work_stands_now() {
     let _ = a;
     assert_eq!(s.w.engine.board(&alex()).unwrap_err().code(), "forbidden");
 }
+
+#[test]
+fn reports_follow_the_work_between_two_reads() {
+    let w = world();
+    w.engine.execute(&admin(), Command::PublishCaseType { file_name: "svc.toml".into(), source: SVC.into() }).unwrap();
+    let s = Story { w };
+    let day = ReportRange::between(utc("2026-11-24T00:00:00Z"), utc("2026-11-25T00:00:00Z"));
+    let read = || {
+        let r = s.w.engine.historical_report(&sam(), day.clone()).unwrap();
+        (r.volume[0].opened, r.volume[0].closed, r.volume[0].backlog, r.sla.cases_closed)
+    };
+    s.at("2026-11-24T09:00:00Z");
+    let a = s.create();
+    s.at("2026-11-24T10:00:00Z");
+    assert_eq!(read(), (1, 0, 1, 0));
+    // A new case, and a change to one the last report had already read.
+    let _b = s.create();
+    s.status(a, "done");
+    assert_eq!(read(), (2, 1, 1, 1));
+    s.status(a, "working");
+    assert_eq!(read(), (2, 1, 2, 0), "reopened: no longer closed, open again");
+}

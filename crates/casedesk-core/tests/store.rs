@@ -30,6 +30,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         4 => Some(include_str!("fixtures/schema-v4-additions.sql")),
         5 => Some(include_str!("fixtures/schema-v5-additions.sql")),
         6 => Some(include_str!("fixtures/schema-v6-additions.sql")),
+        7 => Some(include_str!("fixtures/schema-v7-additions.sql")),
         _ => None,
     }
 }
@@ -78,6 +79,13 @@ fn migrates_from_every_earlier_version() {
                 .unwrap();
             assert_eq!(pending, 1, "the unfired rule timer survives");
         }
+        // Reports fold the old events into case lives on first use.
+        let year = casedesk_core::reports::ReportRange::between(
+            "2026-06-01T00:00:00Z".parse().unwrap(),
+            "2027-06-01T00:00:00Z".parse().unwrap(),
+        );
+        let report = engine.historical_report(&casedesk_core::Actor::system(), year).unwrap();
+        assert_eq!(report.volume.iter().map(|d| d.opened).sum::<u32>(), 7, "from version {from}");
         for c in &cases {
             let detail = engine.case_detail(c.id).unwrap();
             assert!(!detail.history.is_empty(), "{} lost its history", c.reference);

@@ -3,4 +3,4 @@
 /**
  * A figure of a report, to see the cases behind it.
  */
-export type Figure = { "figure": "closed_within_sla" } | { "figure": "closed_after_breach" } | { "figure": "breaches_at", stage: string, step: string, } | { "figure": "resolved", case_type: string, } | { "figure": "in_status", status: string, } | { "figure": "in_stage", stage: string, } | { "figure": "worked_by", agent: string, } | { "figure": "escalated_in", case_type: string, } | { "figure": "aged_open", label: string, } | { "figure": "opened_on", day: string, } | { "figure": "closed_on", day: string, } | { "figure": "open_at_end_of", day: string, };
+export type Figure = { "figure": "closed_within_sla" } | { "figure": "closed_after_breach" } | { "figure": "breaches_at", stage: string, step: string, } | { "figure": "resolved", case_type: string, } | { "figure": "in_status", status: string, } | { "figure": "in_stage", stage: string, } | { "figure": "opened_on", day: string, } | { "figure": "closed_on", day: string, } | { "figure": "open_at_end_of", day: string, } | { "figure": "worked_by", agent: string, } | { "figure": "escalated_in", case_type: string, } | { "figure": "aged_open", label: string, };

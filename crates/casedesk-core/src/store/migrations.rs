@@ -336,7 +336,31 @@ CREATE INDEX tasks_open ON tasks(state) WHERE state NOT IN ('completed', 'escala
 CREATE INDEX tasks_queued_since ON tasks(queue, queued_at) WHERE state = 'queued';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+/// Reports' projection of the event log: each case's life (`reports::timeline`), kept
+/// compact (names as numbers of `report_names`, encoded with postcard) and caught up
+/// from the events after `report_lives_cursor.seq` before each report.
+const V8: &str = r#"
+CREATE TABLE report_names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE report_lives (
+    case_id    BLOB PRIMARY KEY REFERENCES cases(id),
+    created_at INTEGER NOT NULL,
+    closed_at  INTEGER,
+    life       BLOB    NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE report_lives_cursor (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+INSERT INTO report_lives_cursor VALUES (1, 0);
+-- Agents' presence and routing-status changes, which reports read for agents' time.
+CREATE INDEX events_agents ON events(seq)
+    WHERE case_id IS NULL AND kind IN ('agent_presence_changed', 'agent_routing_status_changed');
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

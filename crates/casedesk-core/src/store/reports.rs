@@ -1,24 +1,112 @@
-//! What reports read: the events of cases, case by case.
+//! What reports read: the projection of case lives (caught up from the event log),
+//! agents' events, and the board's counts.
 
 use crate::clock::to_millis;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Event;
+use crate::reports::timeline::{self, CaseLife, Names};
 use crate::reports::ReportRange;
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
-/// Every event of the cases a range can count, grouped by case, in order: created
-/// before its end and not closed for good before its start (such a case adds nothing to any figure: see `crate::reports`). Reports read
-/// only what happened (`after`), so the `before` of each event is not read.
-pub fn case_events_for(conn: &Connection, range: &ReportRange) -> Result<Vec<Event>> {
-    let mut st = conn.prepare_cached(
-        "SELECT e.seq, e.case_id, e.task_id, e.actor, e.at, e.kind, 'null', e.after
-         FROM cases c JOIN events e ON e.case_id = c.id
-         WHERE c.created_at < ?1 AND (c.closed_at IS NULL OR c.closed_at >= ?2)
-         ORDER BY e.case_id, e.seq",
+/// The names lives refer to.
+pub fn names(conn: &Connection) -> Result<Names> {
+    let mut st = conn.prepare_cached("SELECT name FROM report_names ORDER BY id")?;
+    let names = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(Names::from_list(names))
+}
+
+/// Brings `report_lives` up to the event log: every case with an event after the
+/// cursor is folded again from all its events (read in one ordered pass, one case at a
+/// time), and the cursor moves to the last event. Returns the names and how many lives
+/// were written. Run in a write transaction: the lives, names and cursor move together.
+pub fn catch_up_lives(conn: &Connection) -> Result<(Names, usize)> {
+    let mut names = names(conn)?;
+    let known = names.len();
+    let cursor: i64 = conn.query_row("SELECT seq FROM report_lives_cursor", [], |r| r.get(0))?;
+    let last: Option<i64> =
+        conn.query_row("SELECT max(seq) FROM events WHERE seq > ?1", [cursor], |r| r.get(0)).optional()?.flatten();
+    let Some(last) = last else { return Ok((names, 0)) };
+    // Reports read only what happened (`after`): the `before` of each event is not read.
+    let mut events = conn.prepare_cached(
+        "SELECT seq, case_id, task_id, actor, at, kind, 'null', after FROM events
+         WHERE case_id IN (SELECT DISTINCT case_id FROM events WHERE seq > ?1 AND seq <= ?2 AND case_id IS NOT NULL)
+           AND seq <= ?2
+         ORDER BY case_id, seq",
     )?;
-    let rows = st.query_map([to_millis(range.to), to_millis(range.from)], super::rows::event_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut write = conn.prepare_cached(
+        "INSERT INTO report_lives (case_id, created_at, closed_at, life) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (case_id) DO UPDATE SET created_at = ?2, closed_at = ?3, life = ?4",
+    )?;
+    let mut written = 0;
+    let mut store = |case: &[Event], names: &mut Names| -> Result<()> {
+        let Some(life) = timeline::case_life(case, names) else { return Ok(()) };
+        let bytes = postcard::to_allocvec(&life).map_err(|e| Error::Storage(format!("encoding a case life: {e}")))?;
+        write.execute(rusqlite::params![life.id, life.created_at, life.closed_at, bytes])?;
+        written += 1;
+        Ok(())
+    };
+    let mut case: Vec<Event> = vec![];
+    let mut rows = events.query([cursor, last])?;
+    while let Some(row) = rows.next()? {
+        let event = super::rows::event_from_row(row)?;
+        if case.last().is_some_and(|e| e.case_id != event.case_id) {
+            store(&case, &mut names)?;
+            case.clear();
+        }
+        case.push(event);
+    }
+    if !case.is_empty() {
+        store(&case, &mut names)?;
+    }
+    let mut add_name = conn.prepare_cached("INSERT INTO report_names (id, name) VALUES (?1, ?2)")?;
+    for (i, name) in names.since(known).iter().enumerate() {
+        add_name.execute(rusqlite::params![(known + i) as i64, name])?;
+    }
+    conn.execute("UPDATE report_lives_cursor SET seq = ?1", [last])?;
+    Ok((names, written))
+}
+
+/// Stored lives, encoded, in one buffer: where each ends.
+#[derive(Default)]
+pub struct LifeBatch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// Lives a batch carries, so decoding can run beside the reading.
+const BATCH: usize = 1024;
+
+impl LifeBatch {
+    pub fn lives(&self) -> impl Iterator<Item = Result<CaseLife>> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(from, to)| {
+            postcard::from_bytes(&self.bytes[from..to]).map_err(|e| Error::Storage(format!("reading a case life: {e}")))
+        })
+    }
+}
+
+/// Hands `f` the stored life of every case a range can count, in case order and in
+/// batches: created before its end and not closed for good before its start (such a case
+/// adds nothing to any figure: see `crate::reports`). Stops early if `f` says so.
+pub fn life_batches(conn: &Connection, range: &ReportRange, mut f: impl FnMut(LifeBatch) -> bool) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "SELECT life FROM report_lives WHERE created_at < ?1 AND (closed_at IS NULL OR closed_at >= ?2)
+         ORDER BY case_id",
+    )?;
+    let mut rows = st.query([to_millis(range.to), to_millis(range.from)])?;
+    let mut batch = LifeBatch::default();
+    while let Some(row) = rows.next()? {
+        batch.bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+        batch.ends.push(batch.bytes.len());
+        if batch.ends.len() == BATCH && !f(std::mem::take(&mut batch)) {
+            return Ok(());
+        }
+    }
+    if !batch.ends.is_empty() {
+        f(batch);
+    }
+    Ok(())
 }
 
 /// Agents' presence and routing-status events before `to`, in order.
