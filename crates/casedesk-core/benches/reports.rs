@@ -103,8 +103,9 @@ fn main() {
         .unwrap();
     println!("  reading the stored lives: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();
+    let stays: usize = batches.iter().flat_map(|b| b.lives()).map(|l| l.unwrap().stays.len()).sum();
+    println!("  decoding them ({stays} stays): {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
     let lives: Vec<_> = batches.iter().flat_map(|b| b.lives()).map(Result::unwrap).collect();
-    println!("  decoding {} lives: {:.0} ms", lives.len(), t.elapsed().as_secs_f64() * 1e3);
     let names = engine.read(|db| store::reports::names(db.connection_ref())).unwrap();
     let t = Instant::now();
     let mut tally = Tally::new(Selection::new(&range, &names, clock.now()));

@@ -545,7 +545,7 @@ fn attachments_are_stored_by_hash_with_a_cap_and_safe_names() {
     let w = world();
     let engine = casedesk_core::Engine::open(w.dir.path(), w.clock.clone(), Default::default())
         .unwrap()
-        .with_limits(Limits { attachment_max_bytes: 1024 });
+        .with_limits(Limits { attachment_max_bytes: 1024, ..Limits::default() });
     let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
     let add = |name: &str, bytes: Vec<u8>| {
         engine.execute(

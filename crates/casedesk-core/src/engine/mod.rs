@@ -50,11 +50,14 @@ pub const DB_FILE: &str = "casedesk.sqlite";
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub attachment_max_bytes: u64,
+    /// Events folded into report lives per transaction when reports catch up with the
+    /// log (commands get the database between windows).
+    pub report_catch_up_window: i64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { attachment_max_bytes: 25 * 1024 * 1024 }
+        Limits { attachment_max_bytes: 25 * 1024 * 1024, report_catch_up_window: 50_000 }
     }
 }
 

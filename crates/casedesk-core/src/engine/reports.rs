@@ -80,12 +80,19 @@ impl Engine {
     }
 
     /// Runs `f` on the projection of case lives, brought up to the event log first (a
-    /// write of derived data only: nothing of record changes), under one hold of the
-    /// database, so `f` sees every committed event.
+    /// write of derived data only: nothing of record changes). A long catch-up (the first
+    /// report on a large history) goes in windows of events, letting commands in between;
+    /// the last window and `f` share one hold of the database, so `f` sees every
+    /// committed event.
     fn with_lives<T>(&self, f: impl FnOnce(&Db, &Names) -> Result<T>) -> Result<T> {
-        let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let (names, _) = db.write(|tx| crate::store::reports::catch_up_lives(tx))?;
-        f(&db, &names)
+        let window = self.limits.report_catch_up_window.max(1);
+        loop {
+            let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+            let (names, _, caught_up) = db.write(|tx| crate::store::reports::catch_up_lives(tx, window))?;
+            if caught_up {
+                return f(&db, &names);
+            }
+        }
     }
 
     fn check_report(&self, actor: &Actor, range: &ReportRange) -> Result<()> {

@@ -16,17 +16,20 @@ pub fn names(conn: &Connection) -> Result<Names> {
     Ok(Names::from_list(names))
 }
 
-/// Brings `report_lives` up to the event log: every case with an event after the
-/// cursor is folded again from all its events (read in one ordered pass, one case at a
-/// time), and the cursor moves to the last event. Returns the names and how many lives
-/// were written. Run in a write transaction: the lives, names and cursor move together.
-pub fn catch_up_lives(conn: &Connection) -> Result<(Names, usize)> {
+/// Moves `report_lives` forward over the next `window` events after its cursor: every
+/// case with an event among them is folded again from all its events up to the
+/// window's end (read in one ordered pass, one case at a time), and the cursor moves to
+/// that end. Returns the names, how many lives were written, and whether the projection
+/// has caught up with the log. Run in a write transaction: the lives, names and cursor
+/// move together.
+pub fn catch_up_lives(conn: &Connection, window: i64) -> Result<(Names, usize, bool)> {
     let mut names = names(conn)?;
     let known = names.len();
     let cursor: i64 = conn.query_row("SELECT seq FROM report_lives_cursor", [], |r| r.get(0))?;
-    let last: Option<i64> =
+    let newest: Option<i64> =
         conn.query_row("SELECT max(seq) FROM events WHERE seq > ?1", [cursor], |r| r.get(0)).optional()?.flatten();
-    let Some(last) = last else { return Ok((names, 0)) };
+    let Some(newest) = newest else { return Ok((names, 0, true)) };
+    let last = newest.min(cursor.saturating_add(window));
     // Reports read only what happened (`after`): the `before` of each event is not read.
     let mut events = conn.prepare_cached(
         "SELECT seq, case_id, task_id, actor, at, kind, 'null', after FROM events
@@ -64,7 +67,7 @@ pub fn catch_up_lives(conn: &Connection) -> Result<(Names, usize)> {
         add_name.execute(rusqlite::params![(known + i) as i64, name])?;
     }
     conn.execute("UPDATE report_lives_cursor SET seq = ?1", [last])?;
-    Ok((names, written))
+    Ok((names, written, last == newest))
 }
 
 /// Stored lives, encoded, in one buffer: where each ends.
