@@ -84,8 +84,18 @@ test("a supervisor reads the reports, drills down and exports CSV", { timeout: 9
   const csv = readFileSync(join(folder, "volume-by-day.csv"), "utf8");
   assert.match(csv, new RegExp(`^${today},${opened},`, "m"));
 
+  // By week: the workspace is new, so this week opened what today did.
+  await press(driver, await driver.findElement(By.css("[data-testid=volume-by-week]")));
+  const weekly = await driver.wait(until.elementLocated(By.css("[data-testid=report-volume-weekly]")), 5000);
+  const weekOpened = Number(await weekly.findElement(By.xpath(".//tbody/tr[last()]/td[2]")).getText());
+  assert.equal(weekOpened, opened, "the week's figure adds up its days");
+  writeFileSync(join(artifacts, "reports-weekly.png"), await driver.takeScreenshot(), "base64");
+  await press(driver, await driver.findElement(By.css("[data-testid=volume-by-day]")));
+
   // One agent's work: only the cases with a task alex held count.
-  await driver.findElement(By.css("[data-testid=report-agent] option[value=alex]")).click();
+  const agentFilter = await driver.findElement(By.css("[data-testid=report-agent]"));
+  await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", agentFilter);
+  await agentFilter.findElement(By.css("option[value=alex]")).click();
   await press(driver, await driver.findElement(By.css("[data-testid=report-show]")));
   await driver.wait(async () => {
     const r = await driver.findElements(By.xpath(`//*[@data-testid='report-volume']//tr[td[1][text()='${today}']]/td[2]`));

@@ -183,6 +183,10 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
         [("2026-11-24".to_string(), 5, 3, 3), ("2026-11-25".to_string(), 0, 1, 2), ("2026-11-26".to_string(), 0, 1, 1)]
     );
 
+    // By week: the three days are in the week of Monday the 23rd.
+    let weeks: Vec<_> = r.weekly.iter().map(|v| (v.day.to_string(), v.opened, v.closed, v.backlog)).collect();
+    assert_eq!(weeks, [("2026-11-23".to_string(), 5, 5, 1)]);
+
     // Escalations and reassignments; who completed what; open tasks by age (D's, 51 h).
     let esc: Vec<_> =
         r.escalations.iter().map(|x| (x.case_type.as_str(), x.manual, x.automatic, x.reassignments)).collect();
@@ -207,7 +211,8 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     assert_eq!(file("resolution-time.csv"), "case_type,cases,mean_hours,p50_hours,p90_hours\nsvc,4,22.50,8.00,50.00\n");
     assert!(file("volume-by-day.csv").contains("2026-11-24,5,3,3\n"));
     assert_eq!(file("time-in-stage.csv"), "stage,total_hours,cases,mean_hours\nwork,139.00,5,27.80\n");
-    assert_eq!(files.len(), 10);
+    assert_eq!(file("volume-by-week.csv"), "week_of,opened,closed,backlog\n2026-11-23,5,5,1\n");
+    assert_eq!(files.len(), 11);
 
     // Drill-down: the cases behind a figure are the ones it counted.
     let behind = |figure: Figure| -> Vec<Uuid> {
@@ -219,6 +224,7 @@ fn the_reports_match_the_figures_worked_out_by_hand() {
     assert_eq!(behind(Figure::InStatus { status: "waiting".into() }), [a]);
     let day = |s: &str| s.parse().unwrap();
     assert_eq!(behind(Figure::ClosedOn { day: day("2026-11-24") }), [b, c]);
+    assert_eq!(behind(Figure::OpenedInWeek { monday: day("2026-11-23") }), [a, b, c, d, e]);
     assert_eq!(behind(Figure::OpenAtEndOf { day: day("2026-11-25") }), [d, e]);
     assert_eq!(behind(Figure::InStage { stage: "work".into() }), [a, b, c, d, e]);
     assert_eq!(behind(Figure::WorkedBy { agent: "alex".into() }), [a, b]);

@@ -12,4 +12,8 @@ import type { TypeEscalations } from "./TypeEscalations";
 /**
  * The historical reports for one range.
  */
-export type HistoricalReport = { range: ReportRange, sla: SlaAdherence, resolution: Array<ResolutionTime>, time_in_status: Array<TimeIn>, time_in_stage: Array<TimeIn>, volume: Array<DayVolume>, escalations: Array<TypeEscalations>, work_by_agent: Array<AgentWork>, task_aging: Array<AgeBucket>, agent_time: Array<AgentTime>, };
+export type HistoricalReport = { range: ReportRange, sla: SlaAdherence, resolution: Array<ResolutionTime>, time_in_status: Array<TimeIn>, time_in_stage: Array<TimeIn>, volume: Array<DayVolume>, 
+/**
+ * The same, by ISO week (named by its Monday).
+ */
+weekly: Array<DayVolume>, escalations: Array<TypeEscalations>, work_by_agent: Array<AgentWork>, task_aging: Array<AgeBucket>, agent_time: Array<AgentTime>, };

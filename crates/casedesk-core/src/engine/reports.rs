@@ -23,6 +23,8 @@ pub struct HistoricalReport {
     pub time_in_status: Vec<reports::TimeIn>,
     pub time_in_stage: Vec<reports::TimeIn>,
     pub volume: Vec<reports::DayVolume>,
+    /// The same, by ISO week (named by its Monday).
+    pub weekly: Vec<reports::DayVolume>,
     pub escalations: Vec<reports::TypeEscalations>,
     pub work_by_agent: Vec<reports::AgentWork>,
     pub task_aging: Vec<reports::AgeBucket>,
@@ -54,6 +56,7 @@ impl Engine {
             resolution: figures.resolution,
             time_in_status: figures.time_in_status,
             time_in_stage: figures.time_in_stage,
+            weekly: reports::by_week(&figures.volume),
             volume: figures.volume,
             escalations: figures.escalations,
             work_by_agent: figures.work_by_agent,

@@ -91,6 +91,15 @@ pub fn files(r: &HistoricalReport) -> Result<Vec<(String, String)>> {
             )?,
         ),
         (
+            "volume-by-week.csv".into(),
+            table(
+                &["week_of", "opened", "closed", "backlog"],
+                r.weekly.iter().map(|v| {
+                    vec![v.day.to_string(), v.opened.to_string(), v.closed.to_string(), v.backlog.to_string()]
+                }),
+            )?,
+        ),
+        (
             "escalations.csv".into(),
             table(
                 &["case_type", "manual", "automatic", "reassignments"],

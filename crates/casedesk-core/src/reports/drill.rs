@@ -31,6 +31,10 @@ pub enum Figure {
     OpenedOn {
         day: NaiveDate,
     },
+    /// Opened in the ISO week starting that Monday (within the range).
+    OpenedInWeek {
+        monday: NaiveDate,
+    },
     ClosedOn {
         day: NaiveDate,
     },
@@ -84,6 +88,8 @@ impl Selection<'_> {
                 c.in_(Stay::Stage).any(|i| i.name == s && c.open_ms(i, self.from, self.end) > 0)
             }
             Figure::OpenedOn { day } => on_day(day).is_some_and(|(from, to)| from <= c.created_at && c.created_at < to),
+            Figure::OpenedInWeek { monday } => day_start(monday)
+                .is_some_and(|from| self.covers(c.created_at) && from <= c.created_at && c.created_at < from + 7 * DAY),
             Figure::ClosedOn { day } => on_day(day).is_some_and(|(from, to)| c.closings_in(from, to) > 0),
             Figure::OpenAtEndOf { day } => on_day(day).is_some_and(|(_, to)| c.open_before(to)),
             Figure::WorkedBy { agent } => {

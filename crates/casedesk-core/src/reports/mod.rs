@@ -211,6 +211,25 @@ pub struct AgeBucket {
     pub tasks: u32,
 }
 
+/// Days added up by ISO week (each week named by its Monday, counting only the range's
+/// days in it); a week's backlog is that of its last day in the range.
+pub fn by_week(days: &[DayVolume]) -> Vec<DayVolume> {
+    use chrono::Datelike;
+    let mut weeks: Vec<DayVolume> = vec![];
+    for d in days {
+        let monday = d.day - chrono::Days::new(u64::from(d.day.weekday().num_days_from_monday()));
+        match weeks.last_mut().filter(|w| w.day == monday) {
+            Some(w) => {
+                w.opened += d.opened;
+                w.closed += d.closed;
+                w.backlog = d.backlog;
+            }
+            None => weeks.push(DayVolume { day: monday, ..d.clone() }),
+        }
+    }
+    weeks
+}
+
 /// Open tasks are put in these age buckets (upper bounds in hours), then "over 3 days".
 const AGES: &[(&str, i64)] = &[("under 1 h", 1), ("1–8 h", 8), ("8–24 h", 24), ("1–3 days", 72)];
 const OVER_AGES: &str = "over 3 days";
@@ -258,4 +277,18 @@ impl Selection<'_> {
 
 fn day_of(ms: Ms) -> NaiveDate {
     DateTime::<Utc>::from_timestamp_millis(ms).map_or(NaiveDate::MIN, |d| d.date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_add_up_their_days_and_keep_the_last_backlog() {
+        let day = |d: &str, opened, closed, backlog| DayVolume { day: d.parse().unwrap(), opened, closed, backlog };
+        // Saturday, Sunday, then Monday starts another week.
+        let days = [day("2026-11-28", 2, 0, 5), day("2026-11-29", 1, 3, 3), day("2026-11-30", 4, 1, 6)];
+        let weeks: Vec<_> = by_week(&days).iter().map(|w| (w.day.to_string(), w.opened, w.closed, w.backlog)).collect();
+        assert_eq!(weeks, [("2026-11-23".to_string(), 3, 3, 3), ("2026-11-30".to_string(), 4, 1, 6)]);
+    }
 }
