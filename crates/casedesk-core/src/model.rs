@@ -357,6 +357,19 @@ pub struct CaseDetail {
     pub history: Vec<Event>,
     /// The case type's links to external systems, filled in for this case.
     pub links: Vec<CaseLink>,
+    /// The step of each open task, as the case's type version defines it: what working
+    /// the task needs (instructions, kind, form, outcomes).
+    pub open_steps: Vec<OpenStep>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenStep {
+    pub task_id: Uuid,
+    /// A step of the case type (see the case-type guide).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub step: crate::casetype::Step,
 }
 
 /// A link to an external system, ready to open.

@@ -6,6 +6,7 @@ import type { Customer } from "./Customer";
 import type { Event } from "./Event";
 import type { Interaction } from "./Interaction";
 import type { Note } from "./Note";
+import type { OpenStep } from "./OpenStep";
 import type { Task } from "./Task";
 
 /**
@@ -15,4 +16,9 @@ export type CaseDetail = { case: Case, tasks: Array<Task>, customer: Customer | 
 /**
  * The case type's links to external systems, filled in for this case.
  */
-links: Array<CaseLink>, };
+links: Array<CaseLink>, 
+/**
+ * The step of each open task, as the case's type version defines it: what working
+ * the task needs (instructions, kind, form, outcomes).
+ */
+open_steps: Array<OpenStep>, };

@@ -1,6 +1,42 @@
 // Display helpers: wording only, no domain rules.
+import { BackendError } from "./backend";
+import type { FieldDef } from "../bindings/FieldDef";
 import type { ServiceLevel } from "../bindings/ServiceLevel";
+import type { SlaClock } from "../bindings/SlaClock";
 import type { StatusCategory } from "../bindings/StatusCategory";
+
+/** The message of any error the backend (or the page) raised. */
+export function describeError(e: unknown): string {
+  return e instanceof BackendError ? e.message : String((e as Error)?.message ?? e);
+}
+
+/** What a form's inputs hold, as the engine checks them: blanks left out, numbers as numbers. */
+export function formValues(fields: FieldDef[], values: Record<string, string | number | null>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const raw = values[f.id];
+    const v = raw == null ? "" : String(raw).trim();
+    if (v) out[f.id] = f.type === "number" ? Number(v) : v;
+  }
+  return out;
+}
+
+/** An engine error that names one of the fields on screen ("field: rule"), to show beside it. */
+export function fieldErrorOf(e: unknown, onScreen: string[]): { field: string; message: string } | null {
+  if (!(e instanceof BackendError) || e.code !== "invalid_field") return null;
+  const at = e.message.indexOf(": ");
+  const field = at > 0 ? e.message.slice(0, at) : "";
+  return onScreen.includes(field) ? { field, message: e.message.slice(at + 2) } : null;
+}
+
+/** A service-level clock in words, as the engine recorded it (paused, breached, at risk). */
+export function slaText(clock: SlaClock): string {
+  if (clock.paused_since) return "paused";
+  const due = clock.due_at ? when(clock.due_at) : "—";
+  if (clock.breach_noted) return `breached (was due ${due})`;
+  if (clock.at_risk_noted) return `at risk, due ${due}`;
+  return `on time, due ${due}`;
+}
 
 export function describeServiceLevel(sl: ServiceLevel): string {
   const unit = sl.duration === 1 ? sl.unit.replace(/s$/, "") : sl.unit;

@@ -390,8 +390,15 @@ impl Engine {
             let history = db.events_of_case(id)?;
             let def = self.case_type_read(db, &case.case_type, case.type_version)?;
             let links = automation::case_links(&def, &case, customer.as_ref(), history.last());
+            let tasks = db.tasks_of_case(id)?;
+            let open_steps = tasks
+                .iter()
+                .filter(|t| t.state.is_open())
+                .filter_map(|t| def.step(&t.step).map(|s| OpenStep { task_id: t.id, step: s.clone() }))
+                .collect();
             Ok(CaseDetail {
-                tasks: db.tasks_of_case(id)?,
+                tasks,
+                open_steps,
                 notes: db.notes_of_case(id)?,
                 attachments: db.attachments_of_case(id)?,
                 interactions: db.interactions_of_case(id)?,
