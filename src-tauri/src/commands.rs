@@ -27,6 +27,14 @@ pub fn list_cases(state: State<DeskState>, limit: u32, offset: u32) -> Reply<Vec
     state.desk()?.engine.case_summaries(limit, offset).map_err(|e| e.payload())
 }
 
+/// Cases the signed-in person may see whose reference, subject, description or customer
+/// name contains `query`, newest first.
+#[tauri::command(async)]
+pub fn search_cases(state: State<DeskState>, query: String, limit: u32) -> Reply<Vec<CaseSummary>> {
+    let desk = state.desk()?;
+    desk.engine.case_summaries_for(&desk.info.user, Some(&query), limit, 0).map_err(|e| e.payload())
+}
+
 #[tauri::command(async)]
 pub fn get_case(state: State<DeskState>, id: Uuid) -> Reply<CaseDetail> {
     state.desk()?.engine.case_detail(id).map_err(|e| e.payload())

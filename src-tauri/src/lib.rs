@@ -23,6 +23,7 @@ pub fn run() {
             commands::workspace_info,
             commands::list_case_types,
             commands::list_cases,
+            commands::search_cases,
             commands::get_case,
             commands::execute,
             commands::agent_desk,

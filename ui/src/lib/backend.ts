@@ -40,6 +40,7 @@ export const backend = {
   workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
   caseTypes: () => call<CaseTypeDef[]>("list_case_types"),
   cases: (limit = 200, offset = 0) => call<CaseSummary[]>("list_cases", { limit, offset }),
+  searchCases: (query: string, limit: number) => call<CaseSummary[]>("search_cases", { query, limit }),
   caseDetail: (id: string) => call<CaseDetail>("get_case", { id }),
   execute: (command: Command) => call<Executed>("execute", { command }),
   agentDesk: () => call<AgentDesk>("agent_desk"),
