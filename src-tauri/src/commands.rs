@@ -4,7 +4,7 @@ use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
 use casedesk_core::engine::{Board, HistoricalReport, NotificationCentre};
 use casedesk_core::intent::IntentSuggestions;
-use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, WorkspaceInfo};
+use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, DeskTask, WorkspaceInfo};
 use casedesk_core::reports::{Figure, ReportRange};
 use casedesk_core::{Command, Error, ErrorPayload, Executed};
 use tauri::State;
@@ -33,6 +33,13 @@ pub fn list_cases(state: State<DeskState>, limit: u32, offset: u32) -> Reply<Vec
 pub fn search_cases(state: State<DeskState>, query: String, limit: u32) -> Reply<Vec<CaseSummary>> {
     let desk = state.desk()?;
     desk.engine.case_summaries_for(&desk.info.user, Some(&query), limit, 0).map_err(|e| e.payload())
+}
+
+/// A team workbin's open work, as the signed-in person may see it.
+#[tauri::command(async)]
+pub fn workbin(state: State<DeskState>, queue: String, limit: u32) -> Reply<Vec<DeskTask>> {
+    let desk = state.desk()?;
+    desk.engine.workbin(&desk.info.user, &queue, limit).map_err(|e| e.payload())
 }
 
 #[tauri::command(async)]

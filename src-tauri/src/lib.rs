@@ -24,6 +24,7 @@ pub fn run() {
             commands::list_case_types,
             commands::list_cases,
             commands::search_cases,
+            commands::workbin,
             commands::get_case,
             commands::execute,
             commands::agent_desk,

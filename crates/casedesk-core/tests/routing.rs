@@ -463,3 +463,26 @@ fn bad_configuration_is_refused_and_changes_nothing() {
         assert_eq!(snap, w.snapshot(), "{command:?} changed something");
     }
 }
+
+#[test]
+fn a_team_workbin_lists_its_open_work_for_its_team_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine =
+        casedesk_core::Engine::open(dir.path(), std::sync::Arc::new(casedesk_core::SystemClock), Default::default())
+            .unwrap();
+    assert!(casedesk_core::demo::seed(&engine).unwrap());
+    let user = |id: &str| engine.users().unwrap().into_iter().find(|u| u.id == id).unwrap();
+    // The finance back office's open work (waiting tasks first), among it the billing
+    // check bea holds.
+    let work = engine.workbin(&user("bea"), "Finances_group_B", 100).unwrap();
+    assert!(!work.is_empty());
+    assert!(work.iter().all(|w| w.task.queue.as_deref() == Some("Finances_group_B") && w.task.state.is_open()));
+    let waiting_first = work.iter().skip_while(|w| w.task.state == TaskState::Queued);
+    assert!(waiting_first.clone().all(|w| w.task.state != TaskState::Queued));
+    assert!(work.iter().any(|w| w.case_reference == "FIN-000001" && w.task.assignee.as_deref() == Some("bea")));
+    // The supervisor of the team sees the same; an agent of another team is refused.
+    assert_eq!(engine.workbin(&user("sam"), "Finances_group_B", 100).unwrap().len(), work.len());
+    let refused = engine.workbin(&user("alex"), "Finances_group_B", 100).unwrap_err();
+    assert_eq!(refused.code(), "forbidden");
+    assert!(refused.to_string().contains("not one of alex's teams"), "{refused}");
+}

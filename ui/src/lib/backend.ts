@@ -2,6 +2,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import type { AgentDesk } from "../bindings/AgentDesk";
 import type { Board } from "../bindings/Board";
+import type { DeskTask } from "../bindings/DeskTask";
 import type { Case } from "../bindings/Case";
 import type { Figure } from "../bindings/Figure";
 import type { HistoricalReport } from "../bindings/HistoricalReport";
@@ -40,6 +41,7 @@ export const backend = {
   workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
   caseTypes: () => call<CaseTypeDef[]>("list_case_types"),
   cases: (limit = 200, offset = 0) => call<CaseSummary[]>("list_cases", { limit, offset }),
+  workbin: (queue: string, limit = 500) => call<DeskTask[]>("workbin", { queue, limit }),
   searchCases: (query: string, limit: number) => call<CaseSummary[]>("search_cases", { query, limit }),
   caseDetail: (id: string) => call<CaseDetail>("get_case", { id }),
   execute: (command: Command) => call<Executed>("execute", { command }),

@@ -24,6 +24,27 @@ impl Engine {
         })
     }
 
+    /// A team workbin (or queue): its open work, waiting tasks first in routing order, at
+    /// most `limit`. Supervisors see their teams' queues, admins every queue, agents the
+    /// workbins of their teams.
+    pub fn workbin(&self, user: &User, queue: &str, limit: u32) -> Result<Vec<DeskTask>> {
+        if !user.roles.contains(&Role::Admin) && !user.teams.iter().any(|t| t == queue) {
+            return Err(Error::Forbidden {
+                actor: user.id.clone(),
+                action: format!("see queue {queue}"),
+                rule: format!("queue {queue} is not one of {}'s teams", user.id),
+            });
+        }
+        self.read(|db| {
+            let mut out = vec![];
+            for task in db.open_tasks_of_queue(queue, limit.min(1000))? {
+                let case = db.case(task.case_id)?.ok_or_else(|| Error::not_found("case", task.case_id))?;
+                out.push(DeskTask { case_reference: case.reference, case_subject: case.subject, task });
+            }
+            Ok(out)
+        })
+    }
+
     /// Desktop notifications for `user` not shown yet, oldest first, and the outbox id
     /// to acknowledge once they are shown (none when nothing new was read). A desk that
     /// starts fresh begins at the present.

@@ -278,6 +278,11 @@ impl Db {
         Ok(out)
     }
 
+    /// A queue's open work, waiting tasks first in routing order.
+    pub fn open_tasks_of_queue(&self, queue: &str, limit: u32) -> Result<Vec<Task>> {
+        super::routing::open_tasks_of_queue(&self.conn, queue, limit)
+    }
+
     /// Open tasks an agent holds or is offered.
     pub fn tasks_of_agent(&self, user_id: &str) -> Result<Vec<Task>> {
         super::routing::tasks_of_agent(&self.conn, user_id)

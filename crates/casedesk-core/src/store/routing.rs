@@ -101,6 +101,18 @@ pub fn ranked_tasks(conn: &Connection, queue: &str, after: Option<(i64, uuid::Uu
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A queue's open work: waiting tasks in routing order, then those offered or held.
+pub fn open_tasks_of_queue(conn: &Connection, queue: &str, limit: u32) -> Result<Vec<Task>> {
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM tasks
+         WHERE queue = ?1 AND state NOT IN ('completed', 'escalated', 'cancelled')
+         ORDER BY state != 'queued', route_rank DESC, created_at, id LIMIT ?2"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(params![queue, limit], task_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Tasks waiting in a queue.
 pub fn queued_tasks(conn: &Connection, queue: &str) -> Result<Vec<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE queue = ?1 AND state = 'queued' ORDER BY created_at, id");
