@@ -17,6 +17,9 @@ npm --prefix ui run --silent build
 npm --prefix ui run --silent check
 npm --prefix ui run --silent lint
 
+step "UI unit tests (Vitest, Tauri IPC mocked)"
+npm --prefix ui run --silent test
+
 step "Clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
