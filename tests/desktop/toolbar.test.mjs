@@ -56,3 +56,17 @@ test("the search box finds what alex may see, by customer or reference", { timeo
   const panel = await driver.wait(until.elementLocated(By.css("[data-testid=case-panel]")), 5000);
   await driver.wait(until.elementTextContains(panel, "TEC-000001"), 5000);
 });
+
+test("the desk switches between light and dark", { timeout: 60000 }, async () => {
+  const background = () => driver.executeScript("return getComputedStyle(document.body).backgroundColor");
+  const light = await background();
+  await driver.findElement(By.css("[data-testid=theme-button]")).click();
+  assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
+  const dark = await background();
+  assert.notEqual(dark, light);
+  const [r, g, b] = dark.match(/\d+/g).map(Number);
+  assert.ok(r + g + b < 150, `a dark background: ${dark}`);
+  writeFileSync(join(artifacts, "dark.png"), await driver.takeScreenshot(), "base64");
+  await driver.findElement(By.css("[data-testid=theme-button]")).click();
+  assert.equal(await background(), light);
+});

@@ -71,3 +71,10 @@ export function when(iso: string): string {
   const d = new Date(iso);
   return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** A chart axis drawn in the theme's colours (uPlot draws on a canvas, outside CSS). */
+export function axis(): { stroke: string; grid: { stroke: string }; ticks: { stroke: string } } {
+  const css = getComputedStyle(document.documentElement);
+  const line = css.getPropertyValue("--line").trim() || "#d9dfe6";
+  return { stroke: css.getPropertyValue("--muted").trim() || "#5b6877", grid: { stroke: line }, ticks: { stroke: line } };
+}
