@@ -1,5 +1,6 @@
 // A supervisor's day in the real window: sam opens the finance team's workbin, chooses
-// the billing check bea holds and gives it to himself, then works it in the case view:
+// the billing check bea holds and gives it to himself, takes a waiting task himself
+// (this workbin lets people choose), then works the billing check in the case view:
 // "Charge is correct" needs a reason, and with one the case closes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -38,6 +39,14 @@ test("a supervisor reassigns from a team workbin, then closes the case", { timeo
   await driver.wait(until.elementLocated(By.css("[data-testid=workbin-done]")), 5000);
   await driver.wait(async () => /sam/.test(await (await row()).getText()), 5000, "the task is sam's now");
   writeFileSync(join(artifacts, "workbins.png"), await driver.takeScreenshot(), "base64");
+
+  // The finance workbin lets people choose: sam takes the waiting credit check himself.
+  await press(driver, await driver.findElement(By.css("[data-testid=take-BAO-000001]")));
+  await driver.wait(async () => {
+    const done = await driver.findElements(By.css("[data-testid=workbin-done]"));
+    return done.length === 1 && (await done[0].getText()).includes("You took BAO-000001");
+  }, 5000);
+  await driver.wait(until.elementTextContains(await driver.findElement(By.css("[data-testid=my-work]")), "BAO-000001"), 5000);
 
   // Sam works it: the outcome that closes needs a reason.
   await press(driver, await (await row()).findElement(By.css("button.link")));

@@ -2,7 +2,7 @@
 // SLA clock in words.
 import { describe, expect, it } from "vitest";
 import { BackendError } from "./backend";
-import { fieldErrorOf, formValues, slaText } from "./format";
+import { dueIn, fieldErrorOf, formValues, slaText } from "./format";
 import type { FieldDef } from "../bindings/FieldDef";
 import type { SlaClock } from "../bindings/SlaClock";
 
@@ -36,5 +36,15 @@ describe("slaText", () => {
     expect(slaText(clock({ at_risk_noted: true }))).toMatch(/^at risk, due /);
     expect(slaText(clock({ at_risk_noted: true, breach_noted: true }))).toMatch(/^breached \(was due /);
     expect(slaText(clock({ paused_since: "2026-12-03T10:00:00Z" }))).toBe("paused");
+  });
+});
+
+describe("dueIn", () => {
+  const now = Date.parse("2026-12-02T10:00:00Z");
+  it("counts down, and up once past", () => {
+    expect(dueIn("2026-12-02T12:05:00Z", now)).toBe("in 2 h 5 min");
+    expect(dueIn("2026-12-04T13:30:00Z", now)).toBe("in 2 d 3 h");
+    expect(dueIn("2026-12-02T09:55:00Z", now)).toBe("5 min ago");
+    expect(dueIn("2026-12-02T10:00:20Z", now)).toBe("in 0 min");
   });
 });

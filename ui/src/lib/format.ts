@@ -78,3 +78,15 @@ export function axis(): { stroke: string; grid: { stroke: string }; ticks: { str
   const line = css.getPropertyValue("--line").trim() || "#d9dfe6";
   return { stroke: css.getPropertyValue("--muted").trim() || "#5b6877", grid: { stroke: line }, ticks: { stroke: line } };
 }
+
+/** How long until `iso` from `now` (ms), in words: "in 2 h 5 min", "5 min ago". */
+export function dueIn(iso: string, now: number): string {
+  const minutes = Math.round((Date.parse(iso) - now) / 60_000);
+  const span = (m: number) => {
+    const d = Math.floor(m / 1440);
+    const h = Math.floor((m % 1440) / 60);
+    const min = m % 60;
+    return [d ? `${d} d` : "", h ? `${h} h` : "", !d && min ? `${min} min` : ""].filter(Boolean).join(" ") || "0 min";
+  };
+  return minutes >= 0 ? `in ${span(minutes)}` : `${span(-minutes)} ago`;
+}
