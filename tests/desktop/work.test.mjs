@@ -71,6 +71,9 @@ test("an offered form task is filled, refused once, then submitted", { timeout: 
   const panel = await openFromMyWork(reference);
   const work = await driver.wait(until.elementLocated(By.css("[data-testid=task-work]")), 5000);
   assert.match(await work.getText(), /Refund details/);
+  // The plan's stages, the current one marked.
+  const current = await panel.findElement(By.css("[data-testid=case-stages] [aria-current=step]"));
+  assert.equal(await current.getText(), "Capture");
   await work.findElement(By.css("[data-testid=field-amount]")).sendKeys("0");
   await work.findElement(By.css("[data-testid=field-iban]")).sendKeys("DE89370400440532013000");
   await work.findElement(By.css("[data-testid=field-reason] option[value='Returned goods']")).click();
@@ -90,6 +93,10 @@ test("an offered form task is filled, refused once, then submitted", { timeout: 
   await press(driver, await work.findElement(By.css("[data-testid=outcome-submit]")));
   // Submitted: the form is gone, the case moves on to approval.
   await driver.wait(until.elementTextContains(panel.findElement(By.css("[data-testid=case-stage]")), "Approval"), 5000);
+  await driver.wait(
+    async () => (await panel.findElement(By.css("[data-testid=case-stages] [aria-current=step]")).getText()) === "Approval",
+    5000,
+  );
   assert.equal((await driver.findElements(By.css("[data-testid=task-work]"))).length, 0);
   writeFileSync(join(artifacts, "task-submitted.png"), await driver.takeScreenshot(), "base64");
 });

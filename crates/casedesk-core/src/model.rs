@@ -360,6 +360,16 @@ pub struct CaseDetail {
     /// The step of each open task, as the case's type version defines it: what working
     /// the task needs (instructions, kind, form, outcomes).
     pub open_steps: Vec<OpenStep>,
+    /// The stages of the case's plan, in order (for its progress).
+    pub stages: Vec<StageName>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StageName {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -7,6 +7,7 @@ import type { Event } from "./Event";
 import type { Interaction } from "./Interaction";
 import type { Note } from "./Note";
 import type { OpenStep } from "./OpenStep";
+import type { StageName } from "./StageName";
 import type { Task } from "./Task";
 
 /**
@@ -21,4 +22,8 @@ links: Array<CaseLink>,
  * The step of each open task, as the case's type version defines it: what working
  * the task needs (instructions, kind, form, outcomes).
  */
-open_steps: Array<OpenStep>, };
+open_steps: Array<OpenStep>, 
+/**
+ * The stages of the case's plan, in order (for its progress).
+ */
+stages: Array<StageName>, };

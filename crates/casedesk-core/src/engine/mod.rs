@@ -396,9 +396,11 @@ impl Engine {
                 .filter(|t| t.state.is_open())
                 .filter_map(|t| def.step(&t.step).map(|s| OpenStep { task_id: t.id, step: s.clone() }))
                 .collect();
+            let stages = def.stages.iter().map(|s| StageName { id: s.id.clone(), name: s.name.clone() }).collect();
             Ok(CaseDetail {
                 tasks,
                 open_steps,
+                stages,
                 notes: db.notes_of_case(id)?,
                 attachments: db.attachments_of_case(id)?,
                 interactions: db.interactions_of_case(id)?,
