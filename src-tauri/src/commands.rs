@@ -2,7 +2,7 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
-use casedesk_core::engine::{Board, HistoricalReport, NotificationCentre};
+use casedesk_core::engine::{Board, Catalogue, HistoricalReport, NotificationCentre};
 use casedesk_core::intent::IntentSuggestions;
 use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, DeskTask, WorkspaceInfo};
 use casedesk_core::reports::{Figure, ReportRange};
@@ -120,4 +120,21 @@ pub fn export_report(app: tauri::AppHandle, state: State<DeskState>, range: Repo
 #[tauri::command(async)]
 pub fn suggest_intents(state: State<DeskState>, text: String) -> Reply<IntentSuggestions> {
     state.desk()?.engine.suggest_intents(&text).map_err(|e| e.payload())
+}
+
+/// Every field of a form that breaks its rule, while the person types: the engine's own
+/// field rules, so the page never decides what is valid.
+#[tauri::command(async)]
+pub fn check_form(
+    fields: Vec<casedesk_core::fields::FieldDef>,
+    values: serde_json::Map<String, serde_json::Value>,
+) -> Vec<casedesk_core::fields::FieldProblem> {
+    casedesk_core::fields::problems(&fields, &values)
+}
+
+/// The workspace's configuration (supervisors and admins), for the admin sheet.
+#[tauri::command(async)]
+pub fn catalogue(state: State<DeskState>) -> Reply<Catalogue> {
+    let desk = state.desk()?;
+    desk.engine.catalogue(&desk.actor).map_err(|e| e.payload())
 }

@@ -35,6 +35,8 @@ pub fn run() {
             commands::report_cases,
             commands::board,
             commands::export_report,
+            commands::check_form,
+            commands::catalogue,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

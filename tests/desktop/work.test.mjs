@@ -75,6 +75,9 @@ test("an offered form task is filled, refused once, then submitted", { timeout: 
   const current = await panel.findElement(By.css("[data-testid=case-stages] [aria-current=step]"));
   assert.equal(await current.getText(), "Capture");
   await work.findElement(By.css("[data-testid=field-amount]")).sendKeys("0");
+  // Checked as it is typed: the engine's rule appears beside the field before any submit.
+  const live = await driver.wait(until.elementLocated(By.css("[data-testid=problem-amount]")), 5000);
+  assert.match(await live.getText(), /at least 0\.01/);
   await work.findElement(By.css("[data-testid=field-iban]")).sendKeys("DE89370400440532013000");
   await work.findElement(By.css("[data-testid=field-reason] option[value='Returned goods']")).click();
   // A date control takes its value as the page sets it (typing differs per platform).
@@ -90,6 +93,7 @@ test("an offered form task is filled, refused once, then submitted", { timeout: 
   const amount = await work.findElement(By.css("[data-testid=field-amount]"));
   await amount.clear();
   await amount.sendKeys("59");
+  await driver.wait(async () => (await work.findElements(By.css("[data-testid=problem-amount]"))).length === 0, 5000, "a valid amount clears its rule");
   await press(driver, await work.findElement(By.css("[data-testid=outcome-submit]")));
   // Submitted: the form is gone, the case moves on to approval.
   await driver.wait(until.elementTextContains(panel.findElement(By.css("[data-testid=case-stage]")), "Approval"), 5000);

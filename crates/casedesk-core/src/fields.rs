@@ -275,22 +275,59 @@ pub fn check_values(defs: &[FieldDef], values: &Map<String, Value>) -> Result<Ma
     if let Some(unknown) = values.keys().find(|k| !defs.iter().any(|d| &d.id == *k)) {
         return Err(Error::field(unknown, "is not a field of this form"));
     }
-    let mut out = Map::new();
-    for def in defs {
-        if let Some(v) = def.check_value(values.get(&def.id))? {
-            out.insert(def.id.clone(), v);
+    let (out, mut problems) = check_each(defs, values);
+    match problems.is_empty() {
+        true => Ok(out),
+        false => {
+            let first = problems.remove(0);
+            Err(Error::field(first.field, first.rule))
         }
     }
-    // Postcodes whose country is another field's value.
+}
+
+/// One field's value breaking that field's rule, as a form shows it beside the field.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct FieldProblem {
+    pub field: String,
+    pub rule: String,
+}
+
+/// Every problem of a form at once, in field order, for checking it while it is typed
+/// in: the same rules as `check_values`, each field checked on its own.
+pub fn problems(defs: &[FieldDef], values: &Map<String, Value>) -> Vec<FieldProblem> {
+    check_each(defs, values).1
+}
+
+/// Each field's value checked by its rule, then the postcodes whose country is another
+/// field's value; a field with a problem is left out of the normalised set.
+fn check_each(defs: &[FieldDef], values: &Map<String, Value>) -> (Map<String, Value>, Vec<FieldProblem>) {
+    let mut out = Map::new();
+    let mut problems = Vec::new();
+    let mut note = |e: Error| match e {
+        Error::InvalidField { field, rule } => problems.push(FieldProblem { field, rule }),
+        other => problems.push(FieldProblem { field: String::new(), rule: other.to_string() }),
+    };
+    for def in defs {
+        match def.check_value(values.get(&def.id)) {
+            Ok(Some(v)) => {
+                out.insert(def.id.clone(), v);
+            }
+            Ok(None) => {}
+            Err(e) => note(e),
+        }
+    }
     for def in defs {
         let (Some(country_field), Some(Value::String(code))) = (&def.country_field, out.get(&def.id)) else {
             continue;
         };
         if let Some(Value::String(country)) = out.get(country_field) {
-            postcode_in(&def.id, code, country)?;
+            if let Err(e) = postcode_in(&def.id, code, country) {
+                note(e);
+            }
         }
     }
-    Ok(out)
+    (out, problems)
 }
 
 fn postcode_in(field: &str, s: &str, country: &str) -> Result<String> {
@@ -475,5 +512,26 @@ mod tests {
         m.insert("f".into(), json!("x"));
         m.insert("g".into(), json!("y"));
         assert_eq!(check_values(&defs, &m).unwrap_err().to_string(), "g: is not a field of this form");
+    }
+
+    #[test]
+    fn problems_names_every_field_that_breaks_its_rule_in_field_order() {
+        let amount = FieldDef { id: "amount".into(), min: Some(0.01), ..def(FieldKind::Number) };
+        let email = FieldDef { id: "email".into(), ..def(FieldKind::Email) };
+        let note = FieldDef { id: "note".into(), required: false, ..def(FieldKind::Text) };
+        let defs = [amount, email, note];
+        let mut m = Map::new();
+        m.insert("amount".into(), json!(0));
+        m.insert("email".into(), json!("not-an-address"));
+        let found = problems(&defs, &m);
+        let fields: Vec<_> = found.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["amount", "email"]);
+        assert_eq!(found[0].rule, "must be at least 0.01");
+        // The first problem is the one check_values refuses with.
+        assert_eq!(check_values(&defs, &m).unwrap_err().to_string(), "amount: must be at least 0.01");
+
+        m.insert("amount".into(), json!(59));
+        m.insert("email".into(), json!("ada@example.com"));
+        assert!(problems(&defs, &m).is_empty());
     }
 }

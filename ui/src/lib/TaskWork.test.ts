@@ -26,6 +26,7 @@ describe("TaskWork", () => {
   it("shows the engine's error beside the field, then sends the corrected form", async () => {
     const sent: unknown[] = [];
     mockIPC((cmd, args) => {
+      if (cmd === "check_form") return [];
       if (cmd !== "execute") throw new Error(`unexpected ${cmd}`);
       const command = (args as { command: { form_values: { amount?: number } } }).command;
       sent.push(command);

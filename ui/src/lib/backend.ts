@@ -4,9 +4,12 @@ import type { AgentDesk } from "../bindings/AgentDesk";
 import type { Board } from "../bindings/Board";
 import type { DeskTask } from "../bindings/DeskTask";
 import type { Case } from "../bindings/Case";
+import type { FieldDef } from "../bindings/FieldDef";
+import type { FieldProblem } from "../bindings/FieldProblem";
 import type { Figure } from "../bindings/Figure";
 import type { HistoricalReport } from "../bindings/HistoricalReport";
 import type { ReportRange } from "../bindings/ReportRange";
+import type { Catalogue } from "../bindings/Catalogue";
 import type { CaseDetail } from "../bindings/CaseDetail";
 import type { CaseSummary } from "../bindings/CaseSummary";
 import type { CaseTypeDef } from "../bindings/CaseTypeDef";
@@ -52,5 +55,7 @@ export const backend = {
   report: (range: ReportRange) => call<HistoricalReport>("historical_report", { range }),
   board: () => call<Board>("board"),
   reportCases: (range: ReportRange, figure: Figure) => call<Case[]>("report_cases", { range, figure }),
+  checkForm: (fields: FieldDef[], values: Record<string, unknown>) => call<FieldProblem[]>("check_form", { fields, values }),
+  catalogue: () => call<Catalogue>("catalogue"),
   exportReport: (range: ReportRange) => call<string>("export_report", { range }),
 };
