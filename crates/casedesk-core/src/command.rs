@@ -33,6 +33,13 @@ pub enum Command {
         roles: Vec<Role>,
         teams: Vec<String>,
     },
+    /// A user's name, roles and teams, replacing the last ones (admins).
+    UpdateUser {
+        id: String,
+        name: String,
+        roles: Vec<Role>,
+        teams: Vec<String>,
+    },
     /// The extra fields every customer profile has (CRM-light), replacing the last set.
     DefineCustomerFields {
         fields: Vec<FieldDef>,

@@ -4,12 +4,12 @@ use super::permissions::{require, Action};
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::fields::{check_values, is_email, normalise_phone, FieldDef};
-use crate::model::{Customer, User};
+use crate::model::{Customer, Role, User};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-pub fn create_user(ctx: &mut Ctx, user: User) -> Result<()> {
-    require(ctx.actor, Action::Configure)?;
+/// What every user must be, whether created or changed.
+fn check_user(user: &User) -> Result<()> {
     if user.id.trim().is_empty() || user.id.contains(char::is_whitespace) || user.id == "system" {
         return Err(Error::field("id", "must be a non-empty user name without spaces (and not 'system')"));
     }
@@ -19,12 +19,33 @@ pub fn create_user(ctx: &mut Ctx, user: User) -> Result<()> {
     if user.roles.is_empty() {
         return Err(Error::field("roles", "a user needs at least one role"));
     }
+    if let Some(team) = user.teams.iter().find(|t| t.trim().is_empty() || t.contains(char::is_whitespace)) {
+        return Err(Error::field("teams", format!("'{team}' must be a team name without spaces")));
+    }
+    Ok(())
+}
+
+pub fn create_user(ctx: &mut Ctx, user: User) -> Result<()> {
+    require(ctx.actor, Action::Configure)?;
+    check_user(&user)?;
     if ctx.tx.user(&user.id)?.is_some() {
         return Err(Error::Conflict(format!("user '{}' already exists", user.id)));
     }
     ctx.tx.insert_user(&user, ctx.now)?;
     ctx.created_id = Some(user.id.clone());
     ctx.emit("user_created", None, None, Value::Null, serde_json::to_value(&user)?)
+}
+
+pub fn update_user(ctx: &mut Ctx, id: &str, name: String, roles: Vec<Role>, teams: Vec<String>) -> Result<()> {
+    require(ctx.actor, Action::Configure)?;
+    let before = ctx.tx.user(id)?.ok_or_else(|| Error::not_found("user", id))?;
+    let after = User { name: name.trim().to_string(), roles, teams, ..before.clone() };
+    check_user(&after)?;
+    if after == before {
+        return Ok(());
+    }
+    ctx.tx.update_user(&after)?;
+    ctx.emit("user_updated", None, None, serde_json::to_value(&before)?, serde_json::to_value(&after)?)
 }
 
 /// A user's email and phone, for notifications. Admins set anyone's; a user their own.

@@ -6,6 +6,7 @@ mod attachments;
 mod automation;
 mod cases;
 mod casetypes;
+mod catalogue;
 mod customers;
 mod desk;
 mod escalation;
@@ -36,6 +37,7 @@ use uuid::Uuid;
 pub use access::TokenKind;
 pub use attachments::sanitise_file_name;
 pub use automation::{RuleTrial, TrialSubject};
+pub use catalogue::{CaseTypeSource, Catalogue, QueueEntry, StaffMember};
 pub use notifications::NotificationCentre;
 pub use reports::{Board, HistoricalReport};
 pub use routing::RouteTarget;
@@ -551,6 +553,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         CreateUser { id, name, roles, teams } => {
             customers::create_user(ctx, User { id, name, roles, teams, email: None, phone: None })
         }
+        UpdateUser { id, name, roles, teams } => customers::update_user(ctx, &id, name, roles, teams),
         SetPasswordHash { user_id, password_hash } => access::set_password_hash(ctx, &user_id, &password_hash),
         OpenAccessToken { user_id, token_digest, kind, label, expires_at } => {
             access::open_access_token(ctx, &user_id, &token_digest, kind, &label, expires_at)

@@ -7,6 +7,8 @@ use crate::model::{Actor, Role, Task, User};
 pub enum Action {
     /// Case types, users: workspace configuration.
     Configure,
+    /// Read the configuration (calendars for an OLA, the users work can go to).
+    ReadConfiguration,
     /// Create and update cases, customers, notes, attachments, interactions.
     WorkCases,
     /// Assign a task to someone other than oneself, or take one from someone.
@@ -16,6 +18,9 @@ pub enum Action {
 pub fn require(actor: &Actor, action: Action) -> Result<()> {
     let (ok, rule) = match action {
         Action::Configure => (actor.has(Role::Admin), "only an admin may change the workspace configuration"),
+        Action::ReadConfiguration => {
+            (actor.has(Role::Admin) || actor.has(Role::Supervisor), "the configuration is for supervisors and admins")
+        }
         Action::WorkCases => {
             (actor.has(Role::Agent) || actor.has(Role::Supervisor), "case work needs the agent or supervisor role")
         }
@@ -28,6 +33,7 @@ pub fn require(actor: &Actor, action: Action) -> Result<()> {
             actor: actor.user_id.clone(),
             action: match action {
                 Action::Configure => "change the workspace configuration",
+                Action::ReadConfiguration => "read the workspace configuration",
                 Action::WorkCases => "work on cases",
                 Action::AssignOthers => "assign work to others",
             }

@@ -196,6 +196,14 @@ impl Db {
         super::routing::agents(&self.conn)
     }
 
+    pub fn latest_case_type_sources(&self) -> Result<Vec<super::catalogue::CaseTypeSourceRow>> {
+        super::catalogue::latest_case_type_sources(&self.conn)
+    }
+
+    pub fn calendars(&self) -> Result<Vec<crate::calendar::CalendarDef>> {
+        super::catalogue::calendars(&self.conn)
+    }
+
     pub fn queues(&self) -> Result<Vec<crate::routing::QueueConfig>> {
         super::routing::queues(&self.conn)
     }

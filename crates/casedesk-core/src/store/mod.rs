@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod automation;
+pub mod catalogue;
 pub mod checkpoint;
 mod db;
 pub mod intents;

@@ -178,6 +178,16 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    pub fn update_user(&self, u: &User) -> Result<()> {
+        self.prepare_cached("UPDATE users SET name = ?2, roles = ?3, teams = ?4 WHERE id = ?1")?.execute(params![
+            u.id,
+            u.name,
+            serde_json::to_string(&u.roles)?,
+            serde_json::to_string(&u.teams)?,
+        ])?;
+        Ok(())
+    }
+
     // ---- customers ----------------------------------------------------------------
 
     pub fn customer(&self, id: Uuid) -> Result<Option<Customer>> {
