@@ -4,7 +4,7 @@ use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
 use casedesk_core::engine::{Board, Catalogue, HistoricalReport, NotificationCentre};
 use casedesk_core::intent::IntentSuggestions;
-use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, DeskTask, WorkspaceInfo};
+use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, WorkbinPage, WorkspaceInfo};
 use casedesk_core::reports::{Figure, ReportRange};
 use casedesk_core::{Command, Error, ErrorPayload, Executed};
 use tauri::State;
@@ -35,11 +35,11 @@ pub fn search_cases(state: State<DeskState>, query: String, limit: u32) -> Reply
     desk.engine.case_summaries_for(&desk.info.user, Some(&query), limit, 0).map_err(|e| e.payload())
 }
 
-/// A team workbin's open work, as the signed-in person may see it.
+/// A page of a team workbin's open work, as the signed-in person may see it.
 #[tauri::command(async)]
-pub fn workbin(state: State<DeskState>, queue: String, limit: u32) -> Reply<Vec<DeskTask>> {
+pub fn workbin(state: State<DeskState>, queue: String, offset: u32, limit: u32) -> Reply<WorkbinPage> {
     let desk = state.desk()?;
-    desk.engine.workbin(&desk.info.user, &queue, limit).map_err(|e| e.payload())
+    desk.engine.workbin(&desk.info.user, &queue, offset, limit).map_err(|e| e.payload())
 }
 
 #[tauri::command(async)]
@@ -137,4 +137,14 @@ pub fn check_form(
 pub fn catalogue(state: State<DeskState>) -> Reply<Catalogue> {
     let desk = state.desk()?;
     desk.engine.catalogue(&desk.actor).map_err(|e| e.payload())
+}
+
+/// Customers whose name, email, phone or external id matches `query`, for a new case.
+#[tauri::command(async)]
+pub fn search_customers(
+    state: State<DeskState>,
+    query: String,
+    limit: u32,
+) -> Reply<Vec<casedesk_core::model::Customer>> {
+    state.desk()?.engine.search_customers(&query, limit).map_err(|e| e.payload())
 }

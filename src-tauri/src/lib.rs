@@ -37,6 +37,7 @@ pub fn run() {
             commands::export_report,
             commands::check_form,
             commands::catalogue,
+            commands::search_customers,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

@@ -1,6 +1,7 @@
 // An agent types what the customer wants; the first suggestion is the right case type
 // and intent, picking it fills the form, a bad invoice number is refused next to its
-// field, and the corrected case is created with its reference shown at once.
+// field, and the corrected case is created for the customer found, with the call linked,
+// its reference shown at once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -29,6 +30,13 @@ test("typing 'my card was charged twice' suggests Finance / Billing dispute firs
     assert.equal(await sheet.findElement(By.css("[data-testid=new-case-intent]")).getAttribute("value"), "billing_dispute");
     assert.equal(await sheet.findElement(By.css("[data-testid=new-case-subject]")).getAttribute("value"), "my card was charged twice");
 
+    // The customer, found by name as typed, and the call the agent is on, linked.
+    await sheet.findElement(By.css("[data-testid=new-case-customer-search]")).sendKeys("maria");
+    await press(await driver.wait(until.elementLocated(By.css("[data-testid=customer-match]")), 5000));
+    assert.match(await sheet.findElement(By.css("[data-testid=new-case-customer]")).getText(), /Maria Keller/);
+    await sheet.findElement(By.css("[data-testid=new-case-channel] option[value=voice]")).click();
+    await sheet.findElement(By.css("[data-testid=new-case-contact-summary]")).sendKeys("Called about a double charge");
+
     const invoice = await sheet.findElement(By.css("[data-testid=field-invoice_number]"));
     await invoice.sendKeys("12345");
     await press(await sheet.findElement(By.css("[data-testid=create-case]")));
@@ -44,6 +52,11 @@ test("typing 'my card was charged twice' suggests Finance / Billing dispute firs
     assert.match(await notice.getText(), /Case FIN-\d{6} created/);
     const panel = await driver.wait(until.elementLocated(By.css("[data-testid=case-panel]")), 5000);
     await driver.wait(async () => /FIN-\d{6}/.test(await panel.getText()), 5000);
+    // Linked once, though the first attempt was refused.
+    const contacts = await panel.findElements(By.css("[data-testid=interactions] li"));
+    assert.equal(contacts.length, 1);
+    assert.match(await contacts[0].getText(), /Voice · Called about a double charge/);
+    assert.match(await panel.findElement(By.css("[data-testid=customer-profile]")).getText(), /Maria Keller/);
     writeFileSync(join(artifacts, "new-case-created.png"), await driver.takeScreenshot(), "base64");
   } finally {
     // The last state of the window, for a failure's post-mortem.

@@ -1,6 +1,6 @@
 // A supervisor's day in the real window: sam opens the finance team's workbin, chooses
 // the billing check bea holds and gives it to himself, takes a waiting task himself
-// (this workbin lets people choose), then works the billing check in the case view:
+// (this workbin lets people choose), sets a tighter OLA on one, then works the billing check in the case view:
 // "Charge is correct" needs a reason, and with one the case closes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ test("a supervisor reassigns from a team workbin, then closes the case", { timeo
   await sheet.findElement(By.css("[data-testid=workbin-queue] option[value=Finances_group_B]")).click();
   const row = () => driver.findElement(By.xpath("//*[@data-testid='workbin-tasks']//tr[.//button[text()='FIN-000001']]"));
   await driver.wait(async () => (await driver.findElements(By.xpath("//*[@data-testid='workbin-tasks']//button[text()='FIN-000001']"))).length === 1, 5000);
-  assert.match(await (await row()).getText(), /bea/);
+  await driver.wait(async () => /bea/.test(await (await row()).getText()), 5000, "bea holds the billing check");
 
   await press(driver, await driver.findElement(By.css("[data-testid=choose-FIN-000001]")));
   // The agents' list comes from the board; wait for sam to be offered as a target.
@@ -39,6 +39,17 @@ test("a supervisor reassigns from a team workbin, then closes the case", { timeo
   await driver.wait(until.elementLocated(By.css("[data-testid=workbin-done]")), 5000);
   await driver.wait(async () => /sam/.test(await (await row()).getText()), 5000, "the task is sam's now");
   writeFileSync(join(artifacts, "workbins.png"), await driver.takeScreenshot(), "base64");
+
+  // A tighter OLA for the task he now holds: 2 hours of open time, counted afresh.
+  await press(driver, await driver.findElement(By.css("[data-testid=choose-FIN-000001]")));
+  const duration = await driver.findElement(By.css("[data-testid=workbin-ola-duration]"));
+  await duration.clear();
+  await duration.sendKeys("2");
+  await press(driver, await driver.findElement(By.css("[data-testid=workbin-set-ola]")));
+  await driver.wait(async () => {
+    const done = await driver.findElements(By.css("[data-testid=workbin-done]"));
+    return done.length === 1 && (await done[0].getText()).includes("OLA of 1 task(s) is now 2 hours");
+  }, 5000);
 
   // The finance workbin lets people choose: sam takes the waiting credit check himself.
   await press(driver, await driver.findElement(By.css("[data-testid=take-BAO-000001]")));

@@ -419,6 +419,15 @@ pub struct DeskTask {
     pub case_subject: String,
 }
 
+/// A page of a workbin's open work, and how many tasks it holds in all.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WorkbinPage {
+    pub total: u32,
+    pub offset: u32,
+    pub tasks: Vec<DeskTask>,
+}
+
 /// What routing shows one agent: their state, the offer waiting for them, their work.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]

@@ -474,15 +474,24 @@ fn a_team_workbin_lists_its_open_work_for_its_team_only() {
     let user = |id: &str| engine.users().unwrap().into_iter().find(|u| u.id == id).unwrap();
     // The finance back office's open work (waiting tasks first), among it the billing
     // check bea holds.
-    let work = engine.workbin(&user("bea"), "Finances_group_B", 100).unwrap();
+    let page = engine.workbin(&user("bea"), "Finances_group_B", 0, 100).unwrap();
+    let work = page.tasks;
     assert!(!work.is_empty());
+    assert_eq!(page.total as usize, work.len());
     assert!(work.iter().all(|w| w.task.queue.as_deref() == Some("Finances_group_B") && w.task.state.is_open()));
     let waiting_first = work.iter().skip_while(|w| w.task.state == TaskState::Queued);
     assert!(waiting_first.clone().all(|w| w.task.state != TaskState::Queued));
     assert!(work.iter().any(|w| w.case_reference == "FIN-000001" && w.task.assignee.as_deref() == Some("bea")));
     // The supervisor of the team sees the same; an agent of another team is refused.
-    assert_eq!(engine.workbin(&user("sam"), "Finances_group_B", 100).unwrap().len(), work.len());
-    let refused = engine.workbin(&user("alex"), "Finances_group_B", 100).unwrap_err();
+    assert_eq!(engine.workbin(&user("sam"), "Finances_group_B", 0, 100).unwrap().tasks.len(), work.len());
+    // Read a task at a time, the pages make up the same list in the same order.
+    let one_by_one: Vec<_> = (0..page.total)
+        .flat_map(|offset| engine.workbin(&user("bea"), "Finances_group_B", offset, 1).unwrap().tasks)
+        .map(|w| w.task.id)
+        .collect();
+    assert_eq!(one_by_one, work.iter().map(|w| w.task.id).collect::<Vec<_>>());
+    assert!(engine.workbin(&user("bea"), "Finances_group_B", page.total, 10).unwrap().tasks.is_empty());
+    let refused = engine.workbin(&user("alex"), "Finances_group_B", 0, 100).unwrap_err();
     assert_eq!(refused.code(), "forbidden");
     assert!(refused.to_string().contains("not one of alex's teams"), "{refused}");
 }

@@ -31,6 +31,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         5 => Some(include_str!("fixtures/schema-v5-additions.sql")),
         6 => Some(include_str!("fixtures/schema-v6-additions.sql")),
         7 => Some(include_str!("fixtures/schema-v7-additions.sql")),
+        8 => Some(include_str!("fixtures/schema-v8-additions.sql")),
         _ => None,
     }
 }

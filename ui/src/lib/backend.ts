@@ -2,7 +2,6 @@
 import { invoke } from "@tauri-apps/api/core";
 import type { AgentDesk } from "../bindings/AgentDesk";
 import type { Board } from "../bindings/Board";
-import type { DeskTask } from "../bindings/DeskTask";
 import type { Case } from "../bindings/Case";
 import type { FieldDef } from "../bindings/FieldDef";
 import type { FieldProblem } from "../bindings/FieldProblem";
@@ -14,10 +13,12 @@ import type { CaseDetail } from "../bindings/CaseDetail";
 import type { CaseSummary } from "../bindings/CaseSummary";
 import type { CaseTypeDef } from "../bindings/CaseTypeDef";
 import type { Command } from "../bindings/Command";
+import type { Customer } from "../bindings/Customer";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { Executed } from "../bindings/Executed";
 import type { IntentSuggestions } from "../bindings/IntentSuggestions";
 import type { NotificationCentre } from "../bindings/NotificationCentre";
+import type { WorkbinPage } from "../bindings/WorkbinPage";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 
 /** An engine error as it crosses IPC: a stable code and a message naming field and rule. */
@@ -44,7 +45,7 @@ export const backend = {
   workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
   caseTypes: () => call<CaseTypeDef[]>("list_case_types"),
   cases: (limit = 200, offset = 0) => call<CaseSummary[]>("list_cases", { limit, offset }),
-  workbin: (queue: string, limit = 500) => call<DeskTask[]>("workbin", { queue, limit }),
+  workbin: (queue: string, offset: number, limit: number) => call<WorkbinPage>("workbin", { queue, offset, limit }),
   searchCases: (query: string, limit: number) => call<CaseSummary[]>("search_cases", { query, limit }),
   caseDetail: (id: string) => call<CaseDetail>("get_case", { id }),
   execute: (command: Command) => call<Executed>("execute", { command }),
@@ -56,6 +57,7 @@ export const backend = {
   board: () => call<Board>("board"),
   reportCases: (range: ReportRange, figure: Figure) => call<Case[]>("report_cases", { range, figure }),
   checkForm: (fields: FieldDef[], values: Record<string, unknown>) => call<FieldProblem[]>("check_form", { fields, values }),
+  searchCustomers: (query: string, limit = 8) => call<Customer[]>("search_customers", { query, limit }),
   catalogue: () => call<Catalogue>("catalogue"),
   exportReport: (range: ReportRange) => call<string>("export_report", { range }),
 };

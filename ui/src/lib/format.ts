@@ -90,3 +90,17 @@ export function dueIn(iso: string, now: number): string {
   };
   return minutes >= 0 ? `in ${span(minutes)}` : `${span(-minutes)} ago`;
 }
+
+/** Any engine error split into the field it names (or "") and its rule, for a form. */
+export function splitError(e: unknown): { field: string; message: string } {
+  if (e instanceof BackendError && e.code === "invalid_field") {
+    const at = e.message.indexOf(": ");
+    if (at > 0) return { field: e.message.slice(0, at), message: e.message.slice(at + 2) };
+  }
+  return { field: "", message: describeError(e) };
+}
+
+/** Whether an error's field is `key` or a part of it ("week.mon[0]" is part of "week.mon"). */
+export function isUnder(field: string, key: string): boolean {
+  return field === key || field.startsWith(`${key}[`) || field.startsWith(`${key}.`);
+}

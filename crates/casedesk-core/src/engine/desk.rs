@@ -24,10 +24,11 @@ impl Engine {
         })
     }
 
-    /// A team workbin (or queue): its open work, waiting tasks first in routing order, at
-    /// most `limit`. Supervisors see their teams' queues, admins every queue, agents the
-    /// workbins of their teams.
-    pub fn workbin(&self, user: &User, queue: &str, limit: u32) -> Result<Vec<DeskTask>> {
+    /// A team workbin (or queue): a page of its open work, waiting tasks first in routing
+    /// order, at most `limit` (up to 1,000) from `offset`, and how many there are in all.
+    /// Supervisors see their teams' queues, admins every queue, agents the workbins of
+    /// their teams.
+    pub fn workbin(&self, user: &User, queue: &str, offset: u32, limit: u32) -> Result<WorkbinPage> {
         if !user.roles.contains(&Role::Admin) && !user.teams.iter().any(|t| t == queue) {
             return Err(Error::Forbidden {
                 actor: user.id.clone(),
@@ -36,12 +37,13 @@ impl Engine {
             });
         }
         self.read(|db| {
-            let mut out = vec![];
-            for task in db.open_tasks_of_queue(queue, limit.min(1000))? {
+            let (total, tasks) = db.open_tasks_page(queue, offset, limit.min(1000))?;
+            let mut out = Vec::with_capacity(tasks.len());
+            for task in tasks {
                 let case = db.case(task.case_id)?.ok_or_else(|| Error::not_found("case", task.case_id))?;
                 out.push(DeskTask { case_reference: case.reference, case_subject: case.subject, task });
             }
-            Ok(out)
+            Ok(WorkbinPage { total, offset, tasks: out })
         })
     }
 

@@ -287,8 +287,8 @@ impl Db {
     }
 
     /// A queue's open work, waiting tasks first in routing order.
-    pub fn open_tasks_of_queue(&self, queue: &str, limit: u32) -> Result<Vec<Task>> {
-        super::routing::open_tasks_of_queue(&self.conn, queue, limit)
+    pub fn open_tasks_page(&self, queue: &str, offset: u32, limit: u32) -> Result<(u32, Vec<Task>)> {
+        super::routing::open_tasks_page(&self.conn, queue, offset, limit)
     }
 
     /// Open tasks an agent holds or is offered.

@@ -102,16 +102,39 @@ pub fn ranked_tasks(conn: &Connection, queue: &str, after: Option<(i64, uuid::Uu
 }
 
 /// A queue's open work: waiting tasks in routing order, then those offered or held.
-pub fn open_tasks_of_queue(conn: &Connection, queue: &str, limit: u32) -> Result<Vec<Task>> {
-    let sql = format!(
-        "SELECT {TASK_COLUMNS} FROM tasks
-         WHERE queue = ?1 AND state NOT IN ('completed', 'escalated', 'cancelled')
-         ORDER BY state != 'queued', route_rank DESC, created_at, id LIMIT ?2"
-    );
-    let mut st = conn.prepare_cached(&sql)?;
-    let rows = st.query_map(params![queue, limit], task_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// One page of a queue's open work and how much there is in all: waiting tasks first
+/// in routing order (the `tasks_waiting` index), then those offered or held, oldest
+/// first. Each part is read through an index, so a page costs the same at any offset.
+pub fn open_tasks_page(conn: &Connection, queue: &str, offset: u32, limit: u32) -> Result<(u32, Vec<Task>)> {
+    let count = |sql: &str| -> Result<u32> { Ok(conn.prepare_cached(sql)?.query_row([queue], |r| r.get(0))?) };
+    let waiting = count("SELECT count(*) FROM tasks WHERE queue = ?1 AND state = 'queued'")?;
+    let held = count(&format!("SELECT count(*) FROM tasks WHERE queue = ?1 AND {HELD}"))?;
+    let read = |sql: &str, offset: u32, limit: u32| -> Result<Vec<Task>> {
+        let mut st = conn.prepare_cached(sql)?;
+        let rows = st.query_map(params![queue, limit, offset], task_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    let mut page = Vec::new();
+    if offset < waiting {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE queue = ?1 AND state = 'queued'
+             ORDER BY route_rank DESC, id LIMIT ?2 OFFSET ?3"
+        );
+        page = read(&sql, offset, limit)?;
+    }
+    let room = limit.saturating_sub(page.len() as u32);
+    if room > 0 {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE queue = ?1 AND {HELD}
+             ORDER BY created_at, id LIMIT ?2 OFFSET ?3"
+        );
+        page.extend(read(&sql, offset.saturating_sub(waiting), room)?);
+    }
+    Ok((waiting + held, page))
 }
+
+/// Open and not waiting: offered, assigned or being worked.
+const HELD: &str = "state NOT IN ('queued', 'completed', 'escalated', 'cancelled')";
 
 /// Tasks waiting in a queue.
 pub fn queued_tasks(conn: &Connection, queue: &str) -> Result<Vec<Task>> {
