@@ -146,5 +146,6 @@ pub fn search_customers(
     query: String,
     limit: u32,
 ) -> Reply<Vec<casedesk_core::model::Customer>> {
-    state.desk()?.engine.search_customers(&query, limit).map_err(|e| e.payload())
+    let desk = state.desk()?;
+    desk.engine.search_customers(&desk.actor, &query, limit).map_err(|e| e.payload())
 }

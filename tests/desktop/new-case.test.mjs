@@ -52,7 +52,7 @@ test("typing 'my card was charged twice' suggests Finance / Billing dispute firs
     assert.match(await notice.getText(), /Case FIN-\d{6} created/);
     const panel = await driver.wait(until.elementLocated(By.css("[data-testid=case-panel]")), 5000);
     await driver.wait(async () => /FIN-\d{6}/.test(await panel.getText()), 5000);
-    // Linked once, though the first attempt was refused.
+    // Recorded with the case: once, though the first attempt was refused.
     const contacts = await panel.findElements(By.css("[data-testid=interactions] li"));
     assert.equal(contacts.length, 1);
     assert.match(await contacts[0].getText(), /Voice · Called about a double charge/);

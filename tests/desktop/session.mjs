@@ -1,6 +1,6 @@
 // Starts tauri-driver and opens a WebDriver session on the real desktop binary.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Builder } from "selenium-webdriver";
@@ -35,6 +35,21 @@ async function waitForPort(port, ms) {
   throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
 }
 
+/**
+ * Kills what is left of the app started with exactly `args`: if the WebDriver could not
+ * end the session, the app would otherwise outlive the suite and hold its output open.
+ */
+function killApp(args) {
+  const wanted = [application, ...args].join("\0");
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0$/, "") === wanted) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+}
+
 /** The app started with `args`; returns { driver, close }. */
 export async function openDesk(args) {
   if (!existsSync(application)) throw new Error(`build the app first: ${application}`);
@@ -55,6 +70,7 @@ export async function openDesk(args) {
       await driver.quit().catch(() => {});
       tauriDriver.kill();
       await new Promise((r) => tauriDriver.once("exit", r));
+      killApp(args);
     },
   };
 }

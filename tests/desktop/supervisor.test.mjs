@@ -44,6 +44,12 @@ test("a supervisor reassigns from a team workbin, then closes the case", { timeo
   await press(driver, await driver.findElement(By.css("[data-testid=choose-FIN-000001]")));
   const duration = await driver.findElement(By.css("[data-testid=workbin-ola-duration]"));
   await duration.clear();
+  await duration.sendKeys("0");
+  await press(driver, await driver.findElement(By.css("[data-testid=workbin-set-ola]")));
+  const olaProblem = await driver.wait(until.elementLocated(By.css("[data-testid=workbin-ola-problem]")), 5000);
+  assert.match(await olaProblem.getText(), /^OLA: must be above 0$/);
+  assert.equal(await duration.getAttribute("aria-invalid"), "true");
+  await duration.clear();
   await duration.sendKeys("2");
   await press(driver, await driver.findElement(By.css("[data-testid=workbin-set-ola]")));
   await driver.wait(async () => {

@@ -48,6 +48,7 @@ fn new_case(subject: String) -> Command {
         fields: Default::default(),
         priority: None,
         interaction_id: None,
+        contact: None,
     }
 }
 

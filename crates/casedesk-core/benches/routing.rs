@@ -321,6 +321,7 @@ fn committed(tasks: usize, decisions: usize) {
             fields: Default::default(),
             priority: Some(rng.random_range(1..=5)),
             interaction_id: None,
+            contact: None,
         };
         engine.execute(&creator, command).unwrap();
     }

@@ -138,6 +138,7 @@ fn creation_rate(with_rules: bool, n: usize) -> (f64, usize) {
                     fields: fields.as_object().unwrap().clone(),
                     priority: None,
                     interaction_id: None,
+                    contact: None,
                 },
             )
             .unwrap();

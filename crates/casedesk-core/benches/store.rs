@@ -32,6 +32,7 @@ fn new_case(customer: Option<Uuid>, i: usize) -> Command {
         fields: obj(json!({ "device": "Router", "serial_number": "RT7781234", "contact_phone": "+49 30 1234567" })),
         priority: None,
         interaction_id: None,
+        contact: None,
     }
 }
 
@@ -193,6 +194,7 @@ fn big_case(engine: &Engine, customer: Uuid) -> Uuid {
         fields: Map::new(),
         priority: None,
         interaction_id: None,
+        contact: None,
     };
     let case: Uuid = engine.execute(&alex, command).unwrap().created_id.unwrap().parse().unwrap();
     for _ in 0..49 {

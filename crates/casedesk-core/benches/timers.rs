@@ -33,6 +33,7 @@ fn main() {
             fields: serde_json::from_str(r#"{"device":"Router"}"#).unwrap(),
             priority: None,
             interaction_id: None,
+            contact: None,
         };
         engine.execute(&alex, command).unwrap();
         // Spread the cases over two weeks of office time.

@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 fields: json!({ "invoice_number": format!("INV-{:06}", i % 1_000_000) }).as_object().unwrap().clone(),
                 priority: Some(1 + (i % 5) as u8),
                 interaction_id: None,
+                contact: None,
             },
         )?;
     }

@@ -72,6 +72,10 @@ pub enum Command {
         priority: Option<Priority>,
         /// Interaction to link at once (the call or email the case came from).
         interaction_id: Option<Uuid>,
+        /// Or the contact the agent is on, recorded and linked with the case in one go.
+        #[serde(default)]
+        #[ts(optional)]
+        contact: Option<NewContact>,
     },
     UpdateCaseFields {
         case_id: Uuid,
@@ -244,6 +248,17 @@ pub enum Command {
         task_ids: Vec<Uuid>,
         ola: crate::casetype::ServiceLevel,
     },
+}
+
+/// A contact (a call, a chat) recorded with the case it opens.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NewContact {
+    pub channel: Channel,
+    /// What was said; the case's subject when left empty.
+    #[serde(default)]
+    pub summary: String,
 }
 
 /// What a command did: its events, and the id (and reference) of what it created.

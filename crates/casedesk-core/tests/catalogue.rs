@@ -17,7 +17,16 @@ fn the_catalogue_holds_what_was_configured_and_is_for_supervisors_and_admins() {
     for team in c.staff.iter().flat_map(|s| &s.user.teams) {
         assert!(c.queues.iter().any(|q| &q.config.id == team), "{team} is listed");
     }
-    assert!(w.engine.catalogue(&sam()).is_ok());
+    w.engine
+        .execute(
+            &admin(),
+            Command::SetUserContact { user_id: "alex".into(), email: Some("alex@example.com".into()), phone: None },
+        )
+        .unwrap();
+    let email_of =
+        |c: &casedesk_core::engine::Catalogue| c.staff.iter().find(|s| s.user.id == "alex").unwrap().user.email.clone();
+    assert_eq!(email_of(&w.engine.catalogue(&admin()).unwrap()).as_deref(), Some("alex@example.com"));
+    assert_eq!(email_of(&w.engine.catalogue(&sam()).unwrap()), None, "contact details are for admins");
     assert!(matches!(w.engine.catalogue(&alex()), Err(Error::Forbidden { .. })));
 }
 
@@ -67,4 +76,17 @@ fn an_admin_changes_a_users_roles_and_teams_under_the_same_rules_as_creating_one
     assert_eq!(chris.user.name, "Chris Doe");
     assert_eq!(chris.user.roles, [Role::Agent, Role::Supervisor]);
     assert_eq!(chris.user.teams, ["Finances_group_B"]);
+
+    // The last admin keeps the role; an agent who is no longer one goes off queue.
+    let ada =
+        Command::UpdateUser { id: "ada".into(), name: "Ada".into(), roles: vec![Role::Supervisor], teams: vec![] };
+    let refused = w.engine.execute(&admin(), ada).unwrap_err();
+    assert_eq!(refused.to_string(), "roles: ada is the last admin; make someone else an admin first");
+    let bea = casedesk_core::Actor::new("bea", &[Role::Agent]);
+    w.engine.execute(&bea, Command::SetOnQueue { on_queue: true }).unwrap();
+    let to_supervisor =
+        Command::UpdateUser { id: "bea".into(), name: "Bea".into(), roles: vec![Role::Supervisor], teams: vec![] };
+    w.engine.execute(&admin(), to_supervisor).unwrap();
+    let agent = w.engine.read(|db| db.agent("bea")).unwrap().unwrap();
+    assert!(!agent.on_queue);
 }

@@ -112,6 +112,7 @@ fn a_restart_in_the_middle_neither_repeats_nor_misses() {
                 fields: obj(json!({ "device": "Router" })),
                 priority: None,
                 interaction_id: None,
+                contact: None,
             },
         )
         .unwrap();

@@ -60,6 +60,7 @@ fn a_closed_case_teaches_its_words_and_final_intent() {
                     fields: obj(serde_json::json!({ "device": "Other" })),
                     priority: None,
                     interaction_id: None,
+                    contact: None,
                 },
             )
             .unwrap();

@@ -125,6 +125,7 @@ fn case_for(w: &World, customer_id: Option<uuid::Uuid>) -> uuid::Uuid {
                 fields: obj(json!({ "device": "Router", "serial_number": "ABC12345" })),
                 priority: None,
                 interaction_id: None,
+                contact: None,
             },
         )
         .unwrap();

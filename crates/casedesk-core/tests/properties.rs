@@ -112,6 +112,7 @@ fn run(w: &World, op: &Op) -> (Command, Actor) {
                     fields: obj(case_fields(t, *valid)),
                     priority: None,
                     interaction_id: None,
+                    contact: None,
                 },
                 alex(),
             )

@@ -144,6 +144,7 @@ fn create(w: &World, actor: &Actor, intent: Option<&str>, fields: Value) -> case
             fields: obj(fields),
             priority: None,
             interaction_id: None,
+            contact: None,
         },
     )?;
     Ok(created(&r))
@@ -525,6 +526,7 @@ fn link_templates_are_filled_in_for_the_case_view() {
                 fields: obj(json!({ "device": "Modem" })),
                 priority: None,
                 interaction_id: None,
+                contact: None,
             },
         )
         .unwrap();

@@ -110,6 +110,7 @@ fn migrates_from_every_earlier_version() {
                     fields: serde_json::from_str(r#"{"device":"Modem"}"#).unwrap(),
                     priority: None,
                     interaction_id: None,
+                    contact: None,
                 },
             )
             .unwrap();
@@ -226,6 +227,7 @@ fn the_wal_stays_small_under_continuous_writes() {
             fields: serde_json::from_str(r#"{"device":"Modem","delivery_address":"12 High Street, Oxford"}"#).unwrap(),
             priority: None,
             interaction_id: None,
+            contact: None,
         };
         engine.execute(&alex, command).unwrap();
     }

@@ -385,11 +385,11 @@ fn customers_are_searchable_by_name_email_phone_and_external_id() {
         .unwrap();
     let id = created(&r);
     for q in ["mar", "kell", "maria.keller@EXAMPLE.com", "+49301234567", "030 1234567", "CRM-1"] {
-        let found = w.engine.search_customers(q, 10).unwrap();
+        let found = w.engine.search_customers(&alex(), q, 10).unwrap();
         assert!(found.iter().any(|c| c.id == id) || q == "030 1234567", "query {q:?} found {found:?}");
     }
-    assert!(w.engine.search_customers("zzz", 10).unwrap().is_empty());
-    assert!(w.engine.search_customers("%", 10).unwrap().is_empty(), "LIKE wildcards are literal");
+    assert!(w.engine.search_customers(&alex(), "zzz", 10).unwrap().is_empty());
+    assert!(w.engine.search_customers(&alex(), "%", 10).unwrap().is_empty(), "LIKE wildcards are literal");
     let e = w
         .engine
         .execute(
@@ -471,7 +471,7 @@ fn customer_extra_fields_are_defined_by_the_admin() {
     w.engine.execute(&admin(), Command::DefineCustomerFields { fields }).unwrap();
     let r = w.engine.execute(&alex(), new(json!({ "segment": "gold", "loyalty_number": "LY123456" }))).unwrap();
     let id = created(&r);
-    assert_eq!(w.engine.search_customers("kim", 5).unwrap()[0].extra["loyalty_number"], "LY123456");
+    assert_eq!(w.engine.search_customers(&alex(), "kim", 5).unwrap()[0].extra["loyalty_number"], "LY123456");
     let e = w
         .engine
         .execute(
@@ -538,6 +538,67 @@ fn interactions_link_many_to_many() {
     let kinds: Vec<_> = done.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["interaction_created", "interaction_linked"]);
     assert_eq!(w.engine.case_detail(a).unwrap().interactions.len(), 2);
+}
+
+#[test]
+fn a_case_opened_from_the_contact_the_agent_is_on_records_and_links_it_at_once() {
+    use casedesk_core::command::NewContact;
+    use casedesk_core::model::Channel;
+    use casedesk_core::Error;
+    let w = world();
+    let open = |contact: NewContact, fields: serde_json::Value| Command::CreateCase {
+        case_type: "technical".into(),
+        intent: None,
+        customer_id: None,
+        subject: "Router keeps dropping".into(),
+        description: String::new(),
+        fields: obj(fields),
+        priority: None,
+        interaction_id: None,
+        contact: Some(contact),
+    };
+    // A refused case leaves no contact behind: both or neither.
+    let before = w.snapshot();
+    let refused =
+        w.engine.execute(&alex(), open(NewContact { channel: Channel::Voice, summary: "call".into() }, json!({})));
+    assert!(matches!(refused, Err(Error::InvalidField { .. })), "{refused:?}");
+    assert_eq!(w.snapshot(), before);
+
+    let done = w
+        .engine
+        .execute(
+            &alex(),
+            open(NewContact { channel: Channel::Chat, summary: "  ".into() }, json!({ "device": "Router" })),
+        )
+        .unwrap();
+    let case = created(&done);
+    let contacts = w.engine.case_detail(case).unwrap().interactions;
+    assert_eq!(contacts.len(), 1);
+    assert_eq!((contacts[0].channel, contacts[0].summary.as_str()), (Channel::Chat, "Router keeps dropping"));
+    assert_eq!(
+        done.reference.as_deref().map(|r| r.starts_with("TEC-")),
+        Some(true),
+        "the case's reference, not the contact's"
+    );
+
+    let Command::CreateCase { case_type, intent, customer_id, subject, description, fields, priority, contact, .. } =
+        open(NewContact { channel: Channel::Voice, summary: String::new() }, json!({ "device": "Router" }))
+    else {
+        unreachable!()
+    };
+    let both = Command::CreateCase {
+        case_type,
+        intent,
+        customer_id,
+        subject,
+        description,
+        fields,
+        priority,
+        interaction_id: Some(contacts[0].id),
+        contact,
+    };
+    let refused = w.engine.execute(&alex(), both).unwrap_err();
+    assert!(refused.to_string().starts_with("contact: "), "{refused}");
 }
 
 #[test]

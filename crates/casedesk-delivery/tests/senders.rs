@@ -84,6 +84,7 @@ impl World {
                     fields: serde_json::from_str(r#"{"device":"Router"}"#).unwrap(),
                     priority: None,
                     interaction_id: None,
+                    contact: None,
                 },
             )
             .unwrap();

@@ -368,6 +368,7 @@ pub async fn create_case(
                 fields: n.fields,
                 priority: n.priority,
                 interaction_id: None,
+                contact: None,
             },
         )
     })

@@ -94,6 +94,7 @@ impl Served {
                     fields: serde_json::from_value(json!({ "device": "Router" })).unwrap(),
                     priority: None,
                     interaction_id: None,
+                    contact: None,
                 },
             )
             .unwrap();

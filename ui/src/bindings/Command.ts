@@ -4,6 +4,7 @@ import type { CalendarDef } from "./CalendarDef";
 import type { Channel } from "./Channel";
 import type { ChannelSettings } from "./ChannelSettings";
 import type { FieldDef } from "./FieldDef";
+import type { NewContact } from "./NewContact";
 import type { NotificationPreferences } from "./NotificationPreferences";
 import type { NotificationRule } from "./NotificationRule";
 import type { Presence } from "./Presence";
@@ -18,7 +19,11 @@ export type Command = { "type": "publish_case_type", file_name: string, source: 
 /**
  * Interaction to link at once (the call or email the case came from).
  */
-interaction_id: string | null, } | { "type": "update_case_fields", case_id: string, fields: Record<string, unknown>, } | { "type": "change_case_status", case_id: string, status: string, reason: string | null, } | { "type": "assign_task", task_id: string, assignee: string, } | { "type": "start_task", task_id: string, } | { "type": "complete_task", task_id: string, outcome: string, form_values: Record<string, unknown>, reason: string | null, } | { "type": "add_note", case_id: string, body: string, } | { "type": "add_attachment", case_id: string, file_name: string, content_type: string, content: Array<number>, } | { "type": "create_interaction", channel: Channel, external_id: string | null, customer_id: string | null, summary: string, 
+interaction_id: string | null, 
+/**
+ * Or the contact the agent is on, recorded and linked with the case in one go.
+ */
+contact?: NewContact, } | { "type": "update_case_fields", case_id: string, fields: Record<string, unknown>, } | { "type": "change_case_status", case_id: string, status: string, reason: string | null, } | { "type": "assign_task", task_id: string, assignee: string, } | { "type": "start_task", task_id: string, } | { "type": "complete_task", task_id: string, outcome: string, form_values: Record<string, unknown>, reason: string | null, } | { "type": "add_note", case_id: string, body: string, } | { "type": "add_attachment", case_id: string, file_name: string, content_type: string, content: Array<number>, } | { "type": "create_interaction", channel: Channel, external_id: string | null, customer_id: string | null, summary: string, 
 /**
  * A case to link it to, in the same transaction.
  */

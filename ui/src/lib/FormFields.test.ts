@@ -35,7 +35,7 @@ describe("FormFields", () => {
     await fireEvent.input(amount, { target: { value: "0" } });
     await waitFor(() => expect(screen.getByTestId("problem-amount").textContent).toBe("must be at least 0.01"));
     expect(amount.getAttribute("aria-invalid")).toBe("true");
-    expect(amount.getAttribute("aria-describedby")).toBe("problem-amount");
+    expect(amount.getAttribute("aria-describedby")).toBe(screen.getByTestId("problem-amount").id);
     // The email was not typed in yet: its "is required" waits for a submit.
     expect(screen.queryByTestId("problem-email")).toBeNull();
     expect(asked.at(-1)).toEqual({ amount: 0 });

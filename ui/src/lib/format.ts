@@ -104,3 +104,14 @@ export function splitError(e: unknown): { field: string; message: string } {
 export function isUnder(field: string, key: string): boolean {
   return field === key || field.startsWith(`${key}[`) || field.startsWith(`${key}.`);
 }
+
+/**
+ * A number input's value as the whole number a command carries, or the error a refused
+ * field shows ("capacity.total: must be a whole number"): an empty or non-numeric input
+ * would otherwise reach the engine as null and be refused without naming the field.
+ */
+export function wholeNumber(value: unknown, field: string): number {
+  const n = typeof value === "number" ? value : Number(String(value ?? "").trim() || NaN);
+  if (!Number.isInteger(n) || n < 0) throw new BackendError("invalid_field", `${field}: must be a whole number, 0 or more`);
+  return n;
+}

@@ -229,6 +229,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
                 fields: obj(fields),
                 priority: None,
                 interaction_id: interaction,
+                contact: None,
             },
         )?;
         Ok(id(&r.created_id))

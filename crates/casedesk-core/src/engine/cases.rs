@@ -17,6 +17,7 @@ pub struct NewCase {
     pub fields: Map<String, Value>,
     pub priority: Option<Priority>,
     pub interaction_id: Option<Uuid>,
+    pub contact: Option<crate::command::NewContact>,
 }
 
 const SUBJECT_MAX: usize = 200;
@@ -56,9 +57,19 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     let checks = automation::type_book(ctx, &def.id, version)?;
     automation::run_checks(ctx, &checks.checks, &def.fields, &fields)?;
     let customer = new.customer_id.map(|c| ctx.tx.customer(c)).transpose()?.flatten();
-    let channel = match new.interaction_id {
-        Some(i) => ctx.tx.interaction(i)?.map(|i| serde_json::to_value(i.channel)).transpose()?,
-        None => None,
+    if new.interaction_id.is_some() && new.contact.is_some() {
+        return Err(Error::field("contact", "give the interaction to link or the contact to record, not both"));
+    }
+    if let Some(c) = new.contact.as_ref().filter(|c| c.summary.chars().count() > TEXT_MAX) {
+        return Err(Error::field(
+            "contact.summary",
+            format!("must be at most {TEXT_MAX} characters, not {}", c.summary.chars().count()),
+        ));
+    }
+    let channel = match (new.interaction_id, &new.contact) {
+        (Some(i), _) => ctx.tx.interaction(i)?.map(|i| serde_json::to_value(i.channel)).transpose()?,
+        (None, Some(c)) => Some(serde_json::to_value(c.channel)?),
+        (None, None) => None,
     };
     let mut case = Case {
         id: ctx.new_id(),
@@ -103,6 +114,14 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     ctx.emit("case_created", Some(case.id), None, Value::Null, serde_json::to_value(&case)?)?;
     automation::record(ctx, &case, None, fired)?;
     if let Some(interaction) = new.interaction_id {
+        link(ctx, &case, interaction)?;
+    }
+    if let Some(contact) = new.contact {
+        let summary = match contact.summary.trim() {
+            "" => case.subject.clone(),
+            said => said.to_string(),
+        };
+        let interaction = record_interaction(ctx, contact.channel, None, case.customer_id, summary)?;
         link(ctx, &case, interaction)?;
     }
     plan::enter_stage(ctx, &mut case, &def, 0)
@@ -237,6 +256,22 @@ pub fn create_interaction(
     if summary.chars().count() > TEXT_MAX {
         return Err(Error::field("summary", format!("must be at most {TEXT_MAX} characters")));
     }
+    let id = record_interaction(ctx, channel, external_id, customer_id, summary)?;
+    ctx.created_id = Some(id.to_string());
+    match case {
+        Some(case) => link(ctx, &case, id),
+        None => Ok(()),
+    }
+}
+
+/// Writes an interaction (checked by the caller) and its event; returns its id.
+fn record_interaction(
+    ctx: &mut Ctx,
+    channel: Channel,
+    external_id: Option<String>,
+    customer_id: Option<Uuid>,
+    summary: String,
+) -> Result<Uuid> {
     let interaction = Interaction {
         id: ctx.new_id(),
         channel,
@@ -247,12 +282,8 @@ pub fn create_interaction(
         ended_at: None,
     };
     ctx.tx.insert_interaction(&interaction)?;
-    ctx.created_id = Some(interaction.id.to_string());
     ctx.emit("interaction_created", None, None, Value::Null, serde_json::to_value(&interaction)?)?;
-    match case {
-        Some(case) => link(ctx, &case, interaction.id),
-        None => Ok(()),
-    }
+    Ok(interaction.id)
 }
 
 pub fn link_interaction(ctx: &mut Ctx, case_id: Uuid, interaction_id: Uuid) -> Result<()> {

@@ -86,9 +86,14 @@ impl Engine {
                 Some(json) => serde_json::from_str(&json)?,
                 None => Vec::new(),
             };
+            // How to reach people is the admins' to see.
+            let admin = actor.has(crate::model::Role::Admin);
             let staff = users
                 .into_iter()
-                .map(|user| {
+                .map(|mut user| {
+                    if !admin {
+                        (user.email, user.phone) = (None, None);
+                    }
                     let profile = agents.iter().find(|a| a.user_id == user.id).map(|a| a.profile.clone());
                     StaffMember { user, profile }
                 })

@@ -44,8 +44,27 @@ pub fn update_user(ctx: &mut Ctx, id: &str, name: String, roles: Vec<Role>, team
     if after == before {
         return Ok(());
     }
+    let had = |u: &User, r: Role| u.roles.contains(&r);
+    if had(&before, Role::Admin) && !had(&after, Role::Admin) && ctx.tx.admins_other_than(id)? == 0 {
+        return Err(Error::field("roles", format!("{id} is the last admin; make someone else an admin first")));
+    }
     ctx.tx.update_user(&after)?;
-    ctx.emit("user_updated", None, None, serde_json::to_value(&before)?, serde_json::to_value(&after)?)
+    ctx.emit("user_updated", None, None, serde_json::to_value(&before)?, serde_json::to_value(&after)?)?;
+    // No longer an agent: off queue, so routing offers them nothing more.
+    if had(&before, Role::Agent) && !had(&after, Role::Agent) {
+        if let Some(mut agent) = ctx.tx.agent(id)?.filter(|a| a.on_queue) {
+            agent.on_queue = false;
+            ctx.tx.put_agent(&agent, ctx.now)?;
+            ctx.emit(
+                "agent_on_queue_changed",
+                None,
+                None,
+                json!({ "on_queue": true }),
+                json!({ "user_id": id, "on_queue": false }),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// A user's email and phone, for notifications. Admins set anyone's; a user their own.

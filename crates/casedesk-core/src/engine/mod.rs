@@ -478,8 +478,11 @@ impl Engine {
         self.read(|db| db.case_by_reference(reference))
     }
 
-    pub fn search_customers(&self, query: &str, limit: u32) -> Result<Vec<Customer>> {
-        self.read(|db| db.search_customers(query, limit))
+    /// Customers matching `query` by name, email, phone or external id, for people who
+    /// work cases (at most 100).
+    pub fn search_customers(&self, actor: &Actor, query: &str, limit: u32) -> Result<Vec<Customer>> {
+        permissions::require(actor, permissions::Action::WorkCases)?;
+        self.read(|db| db.search_customers(query, limit.min(100)))
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
@@ -569,21 +572,30 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         UpdateCustomer { customer_id, name, email, phone, external_id, extra } => {
             customers::update(ctx, customer_id, name, email, phone, external_id, extra)
         }
-        CreateCase { case_type, intent, customer_id, subject, description, fields, priority, interaction_id } => {
-            cases::create(
-                ctx,
-                cases::NewCase {
-                    case_type,
-                    intent,
-                    customer_id,
-                    subject,
-                    description,
-                    fields,
-                    priority,
-                    interaction_id,
-                },
-            )
-        }
+        CreateCase {
+            case_type,
+            intent,
+            customer_id,
+            subject,
+            description,
+            fields,
+            priority,
+            interaction_id,
+            contact,
+        } => cases::create(
+            ctx,
+            cases::NewCase {
+                case_type,
+                intent,
+                customer_id,
+                subject,
+                description,
+                fields,
+                priority,
+                interaction_id,
+                contact,
+            },
+        ),
         UpdateCaseFields { case_id, fields } => cases::update_fields(ctx, case_id, fields),
         ChangeCaseStatus { case_id, status, reason } => cases::change_status(ctx, case_id, &status, reason),
         AssignTask { task_id, assignee } => tasks::assign(ctx, task_id, &assignee),

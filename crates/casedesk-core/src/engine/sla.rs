@@ -110,8 +110,11 @@ pub fn resume(ctx: &Ctx, sl: &ServiceLevel, c: &mut SlaClock) -> Result<()> {
 /// task began.
 pub fn change_ola(ctx: &mut Ctx, task_ids: Vec<Uuid>, ola: ServiceLevel) -> Result<()> {
     require(ctx.actor, Action::AssignOthers)?;
-    if ola.duration == 0 || !(1..=99).contains(&ola.at_risk_percent) {
-        return Err(Error::field("ola", "duration must be above 0 and at_risk_percent 1 to 99"));
+    if ola.duration == 0 {
+        return Err(Error::field("ola.duration", "must be above 0"));
+    }
+    if !(1..=99).contains(&ola.at_risk_percent) {
+        return Err(Error::field("ola.at_risk_percent", format!("must be 1 to 99, not {}", ola.at_risk_percent)));
     }
     if task_ids.is_empty() {
         return Err(Error::field("task_ids", "name at least one task"));

@@ -178,6 +178,15 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// How many users other than `id` hold the admin role.
+    pub fn admins_other_than(&self, id: &str) -> Result<i64> {
+        Ok(self
+            .prepare_cached(
+                "SELECT count(*) FROM users, json_each(users.roles) r WHERE users.id != ?1 AND r.value = 'admin'",
+            )?
+            .query_row([id], |r| r.get(0))?)
+    }
+
     pub fn update_user(&self, u: &User) -> Result<()> {
         self.prepare_cached("UPDATE users SET name = ?2, roles = ?3, teams = ?4 WHERE id = ?1")?.execute(params![
             u.id,

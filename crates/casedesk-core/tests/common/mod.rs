@@ -80,6 +80,7 @@ impl World {
                 fields: obj(fields),
                 priority: None,
                 interaction_id: None,
+                contact: None,
             },
         )?;
         Ok(created(&r))
