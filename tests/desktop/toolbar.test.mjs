@@ -59,6 +59,10 @@ test("the search box finds what alex may see, by customer or reference", { timeo
 
 test("the desk switches between light and dark", { timeout: 60000 }, async () => {
   const background = () => driver.executeScript("return getComputedStyle(document.body).backgroundColor");
+  // The choice is kept on this machine across runs: start from the light theme.
+  if ((await driver.executeScript("return document.documentElement.dataset.theme")) === "dark") {
+    await driver.findElement(By.css("[data-testid=theme-button]")).click();
+  }
   const light = await background();
   await driver.findElement(By.css("[data-testid=theme-button]")).click();
   assert.equal(await driver.executeScript("return document.documentElement.dataset.theme"), "dark");
