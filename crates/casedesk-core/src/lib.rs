@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod fields;
 pub mod formats;
+pub mod hlc;
 pub mod intent;
 pub mod model;
 pub mod notify;
