@@ -32,6 +32,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         6 => Some(include_str!("fixtures/schema-v6-additions.sql")),
         7 => Some(include_str!("fixtures/schema-v7-additions.sql")),
         8 => Some(include_str!("fixtures/schema-v8-additions.sql")),
+        9 => Some(include_str!("fixtures/schema-v9-additions.sql")),
         _ => None,
     }
 }

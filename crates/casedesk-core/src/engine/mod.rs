@@ -18,6 +18,7 @@ mod references;
 mod reports;
 pub(crate) mod routing;
 mod sla;
+mod sync;
 mod tasks;
 mod timers;
 
@@ -41,6 +42,7 @@ pub use catalogue::{CaseTypeSource, Catalogue, QueueEntry, StaffMember};
 pub use notifications::NotificationCentre;
 pub use reports::{Board, HistoricalReport};
 pub use routing::RouteTarget;
+pub use sync::{PushOutcome, PushedCommand};
 pub use timers::{TimerQueue, TimerSubject};
 
 /// How many due clocks one service-level transaction handles at most.
@@ -248,8 +250,18 @@ impl Engine {
 
     /// Runs one command in one transaction. On error nothing is changed.
     pub fn execute(&self, actor: &Actor, command: Command) -> Result<Executed> {
+        Ok(self.execute_then(actor, command, |_| Ok(()))?.0)
+    }
+
+    /// Executes a command and then `then`, in the same transaction: both commit or neither.
+    pub(crate) fn execute_then<T>(
+        &self,
+        actor: &Actor,
+        command: Command,
+        then: impl FnOnce(&Tx) -> Result<T>,
+    ) -> Result<(Executed, T)> {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let (executed, timers) = db.write(|tx| {
+        let (executed, timers, then) = db.write(|tx| {
             let actor = &effective_actor(tx, actor)?;
             let mut ctx = Ctx::new(tx, actor, self);
             dispatch(&mut ctx, command)?;
@@ -263,7 +275,9 @@ impl Engine {
                 reference: ctx.reference,
                 warnings: ctx.warnings,
             };
-            Ok((executed, (ctx.timers, ctx.rule_timers)))
+            let timers = (ctx.timers, ctx.rule_timers);
+            let then = then(tx)?;
+            Ok((executed, timers, then))
         })?;
         // Only what committed reaches the timer queue.
         let mut queue = self.timers.lock().unwrap_or_else(|p| p.into_inner());
@@ -273,7 +287,12 @@ impl Engine {
         for (at, subject) in timers.1 {
             queue.hint_at(at, subject);
         }
-        Ok(executed)
+        Ok((executed, then))
+    }
+
+    /// A write of the engine's own that runs no command (recording a refused push).
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner()).write(f)
     }
 
     /// What time drives, checked by the desktop and the hub once a second: routing

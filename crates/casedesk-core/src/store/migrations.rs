@@ -367,7 +367,25 @@ CREATE INDEX tasks_held ON tasks(queue, created_at, id)
     WHERE state NOT IN ('queued', 'completed', 'escalated', 'cancelled');
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+/// Commands pushed by replicas, in the order of record (gap-free `push_seq`), with what
+/// became of each: applied, or a conflict holding the engine's refusal as {code, message}.
+const V10: &str = r#"
+CREATE TABLE pushed_commands (
+    push_seq    INTEGER PRIMARY KEY,
+    command_id  BLOB    NOT NULL UNIQUE,
+    client_id   TEXT    NOT NULL,
+    client_seq  INTEGER NOT NULL,
+    actor       TEXT    NOT NULL,
+    seen_cursor INTEGER NOT NULL,
+    hlc_millis  INTEGER NOT NULL,
+    hlc_counter INTEGER NOT NULL,
+    command     TEXT    NOT NULL,  -- Command as JSON
+    conflict    TEXT,              -- ErrorPayload as JSON; NULL when it applied
+    UNIQUE (client_id, client_seq)
+);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod reports;
 pub mod routing;
 mod rows;
+pub mod sync;
 mod tx;
 
 pub use checkpoint::Checkpointer;
