@@ -546,7 +546,7 @@ fn a_case_opened_from_the_contact_the_agent_is_on_records_and_links_it_at_once()
     use casedesk_core::model::Channel;
     use casedesk_core::Error;
     let w = world();
-    let open = |contact: NewContact, fields: serde_json::Value| Command::CreateCase {
+    let open_linked = |interaction_id, contact: NewContact, fields: serde_json::Value| Command::CreateCase {
         case_type: "technical".into(),
         intent: None,
         customer_id: None,
@@ -554,9 +554,10 @@ fn a_case_opened_from_the_contact_the_agent_is_on_records_and_links_it_at_once()
         description: String::new(),
         fields: obj(fields),
         priority: None,
-        interaction_id: None,
+        interaction_id,
         contact: Some(contact),
     };
+    let open = |contact, fields| open_linked(None, contact, fields);
     // A refused case leaves no contact behind: both or neither.
     let before = w.snapshot();
     let refused =
@@ -581,22 +582,11 @@ fn a_case_opened_from_the_contact_the_agent_is_on_records_and_links_it_at_once()
         "the case's reference, not the contact's"
     );
 
-    let Command::CreateCase { case_type, intent, customer_id, subject, description, fields, priority, contact, .. } =
-        open(NewContact { channel: Channel::Voice, summary: String::new() }, json!({ "device": "Router" }))
-    else {
-        unreachable!()
-    };
-    let both = Command::CreateCase {
-        case_type,
-        intent,
-        customer_id,
-        subject,
-        description,
-        fields,
-        priority,
-        interaction_id: Some(contacts[0].id),
-        contact,
-    };
+    let both = open_linked(
+        Some(contacts[0].id),
+        NewContact { channel: Channel::Voice, summary: String::new() },
+        json!({ "device": "Router" }),
+    );
     let refused = w.engine.execute(&alex(), both).unwrap_err();
     assert!(refused.to_string().starts_with("contact: "), "{refused}");
 }
