@@ -21,7 +21,7 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Executed};
-pub use engine::{Engine, Limits, RouteTarget};
+pub use engine::{ChangePage, Engine, Limits, RouteTarget};
 pub use error::{Error, ErrorPayload, Result};
 pub use model::{Actor, Role};
 pub use store::OpenOptions;

@@ -33,6 +33,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         7 => Some(include_str!("fixtures/schema-v7-additions.sql")),
         8 => Some(include_str!("fixtures/schema-v8-additions.sql")),
         9 => Some(include_str!("fixtures/schema-v9-additions.sql")),
+        10 => Some(include_str!("fixtures/schema-v10-additions.sql")),
         _ => None,
     }
 }

@@ -12,4 +12,8 @@ conflict: ErrorPayload | null,
 /**
  * True when this push had been received before (nothing changed now).
  */
-repeated: boolean, };
+repeated: boolean, 
+/**
+ * The hub's change number after it: a pull to here shows the command's effects.
+ */
+cursor: number, };

@@ -97,7 +97,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     let (def, fired) =
         automation::classify(ctx, &mut case, def, customer.as_ref(), channel.as_ref().and_then(Value::as_str))?;
 
-    let number = ctx.tx.next_reference_number(&def.reference_prefix)?;
+    let number = ctx.reference_number(&def.reference_prefix)?;
     let status = def.status(&def.statuses.initial).expect("checked on load");
     case.reference = format_reference(&def.reference_prefix, number);
     case.status = status.id.clone();

@@ -11,10 +11,12 @@ mod customers;
 mod desk;
 mod escalation;
 mod intents;
+pub(crate) mod merge;
 mod notifications;
 pub mod permissions;
 mod plan;
 mod references;
+pub mod replica;
 mod reports;
 pub(crate) mod routing;
 mod sla;
@@ -40,9 +42,10 @@ pub use attachments::sanitise_file_name;
 pub use automation::{RuleTrial, TrialSubject};
 pub use catalogue::{CaseTypeSource, Catalogue, QueueEntry, StaffMember};
 pub use notifications::NotificationCentre;
+pub use replica::{sync_once, HubLink, SyncRound, SyncStatus};
 pub use reports::{Board, HistoricalReport};
 pub use routing::RouteTarget;
-pub use sync::{PushOutcome, PushedCommand};
+pub use sync::{ChangePage, PushOutcome, PushedCommand, ReferenceBlock};
 pub use timers::{TimerQueue, TimerSubject};
 
 /// How many due clocks one service-level transaction handles at most.
@@ -82,7 +85,12 @@ pub struct Engine {
     rulebooks: Mutex<HashMap<(String, u32), Arc<automation::Rulebook>>>,
     /// …and the workspace's, with the stored text they were built from.
     workspace_rules: Mutex<Option<(String, Arc<automation::Rulebook>)>>,
+    /// The clock that orders commands made here for the hub (resumed on first use).
+    hlc: Mutex<Option<crate::hlc::Hlc>>,
 }
+
+/// The clocks and timed-rule instants a command started, for the timer queue.
+pub(crate) type CommandTimers = (Vec<(crate::model::SlaClock, TimerSubject)>, Vec<(DateTime<Utc>, TimerSubject)>);
 
 /// The state of one command's execution.
 pub(crate) struct Ctx<'a, 'c> {
@@ -103,6 +111,22 @@ pub(crate) struct Ctx<'a, 'c> {
     pub rule_timers: Vec<(DateTime<Utc>, TimerSubject)>,
     /// The workspace's rules as this command found them (read once per command).
     pub workspace_rules: std::cell::OnceCell<Arc<automation::Rulebook>>,
+    /// Where a command for the hub came from: its ids and reference are then the same
+    /// wherever it runs (the desktop that made it, its replays there, and the hub).
+    pub origin: Option<Origin>,
+    ids_made: std::cell::Cell<u16>,
+    /// The reference number this command took, if it opened a case.
+    pub reference_taken: Option<i64>,
+}
+
+/// A command that is, or will be, pushed to the hub.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// Made on this desktop: a new case takes its number from this desktop's block, or
+    /// keeps the one it took the first time (a replay).
+    Local { command_id: Uuid, made_at_ms: i64, reference: Option<i64> },
+    /// Pushed by a client: the number it took must be in a block reserved for it.
+    Pushed { command_id: Uuid, made_at_ms: i64, client_id: String, reference: Option<i64> },
 }
 
 impl<'a, 'c> Ctx<'a, 'c> {
@@ -121,7 +145,35 @@ impl<'a, 'c> Ctx<'a, 'c> {
             timers: vec![],
             rule_timers: vec![],
             workspace_rules: std::cell::OnceCell::new(),
+            origin: None,
+            ids_made: std::cell::Cell::new(0),
+            reference_taken: None,
         }
+    }
+
+    /// The number of a new case's reference; see [`Origin`].
+    pub fn reference_number(&mut self, prefix: &str) -> Result<i64> {
+        let n = match &self.origin {
+            None => self.tx.next_reference_number(prefix)?,
+            Some(Origin::Local { reference: Some(n), .. }) => *n,
+            Some(Origin::Local { reference: None, .. }) => self.tx.block_reference_number(prefix)?.ok_or_else(|| {
+                Error::Conflict(format!(
+                    "this desktop has no {prefix} references left to give a case made offline; connect to the hub for more"
+                ))
+            })?,
+            Some(Origin::Pushed { client_id, reference: Some(n), .. }) => {
+                if !self.tx.reference_reserved_for(prefix, *n, client_id)? {
+                    return Err(Error::field(
+                        "reference",
+                        format!("{prefix} {n} is not in a block this hub reserved for client {client_id}"),
+                    ));
+                }
+                *n
+            }
+            Some(Origin::Pushed { reference: None, .. }) => self.tx.next_reference_number(prefix)?,
+        };
+        self.reference_taken = Some(n);
+        Ok(n)
     }
 
     /// Runs `f` in a savepoint: on error, what it wrote is rolled back and the command
@@ -184,8 +236,22 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    /// Time-ordered ids (UUID v7) from the engine's clock.
+    /// Time-ordered ids (UUID v7) from the engine's clock; for a command bound for the
+    /// hub, from its id and the time it was made, in the order the command makes them.
     pub fn new_id(&self) -> Uuid {
+        if let Some(Origin::Local { command_id, made_at_ms, .. } | Origin::Pushed { command_id, made_at_ms, .. }) =
+            &self.origin
+        {
+            use sha2::Digest;
+            let n = self.ids_made.get();
+            self.ids_made.set(n.wrapping_add(1));
+            let digest =
+                sha2::Sha256::new().chain_update(command_id.as_bytes()).chain_update(n.to_be_bytes()).finalize();
+            let mut bytes = [0u8; 10];
+            bytes[..2].copy_from_slice(&n.to_be_bytes());
+            bytes[2..].copy_from_slice(&digest[..8]);
+            return uuid::Builder::from_unix_timestamp_millis(*made_at_ms as u64, &bytes).into_uuid();
+        }
         let context = self.engine.ids.lock().unwrap_or_else(|p| p.into_inner());
         let ts = uuid::Timestamp::from_unix(&*context, self.now.timestamp() as u64, self.now.timestamp_subsec_nanos());
         Uuid::new_v7(ts)
@@ -232,6 +298,7 @@ impl Engine {
             intents: Mutex::new(None),
             rulebooks: Default::default(),
             workspace_rules: Mutex::new(None),
+            hlc: Mutex::new(None),
         })
     }
 
@@ -260,26 +327,54 @@ impl Engine {
         command: Command,
         then: impl FnOnce(&Tx) -> Result<T>,
     ) -> Result<(Executed, T)> {
+        self.execute_from(actor, command, None, |tx, _| then(tx))
+    }
+
+    /// [`Self::execute_then`] for a command bound for the hub: `then` also learns the
+    /// reference number the command took.
+    pub(crate) fn execute_from<T>(
+        &self,
+        actor: &Actor,
+        command: Command,
+        origin: Option<Origin>,
+        then: impl FnOnce(&Tx, Option<i64>) -> Result<T>,
+    ) -> Result<(Executed, T)> {
         let mut db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let (executed, timers, then) = db.write(|tx| {
-            let actor = &effective_actor(tx, actor)?;
-            let mut ctx = Ctx::new(tx, actor, self);
-            dispatch(&mut ctx, command)?;
-            routing::settle(&mut ctx)?;
-            automation::schedule(&mut ctx)?;
-            // Last, so the rules see the state the whole command left.
-            notifications::enqueue(&mut ctx)?;
-            let executed = Executed {
-                events: ctx.events,
-                created_id: ctx.created_id,
-                reference: ctx.reference,
-                warnings: ctx.warnings,
-            };
-            let timers = (ctx.timers, ctx.rule_timers);
-            let then = then(tx)?;
-            Ok((executed, timers, then))
+        let ((executed, timers), then) = db.write(|tx| {
+            let (ran, taken) = self.run_in(tx, actor, command, origin)?;
+            Ok((ran, then(tx, taken)?))
         })?;
-        // Only what committed reaches the timer queue.
+        self.hint_timers(timers);
+        Ok((executed, then))
+    }
+
+    /// Runs one command inside an open transaction.
+    pub(crate) fn run_in(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        command: Command,
+        origin: Option<Origin>,
+    ) -> Result<((Executed, CommandTimers), Option<i64>)> {
+        let actor = &effective_actor(tx, actor)?;
+        let mut ctx = Ctx::new(tx, actor, self);
+        ctx.origin = origin;
+        dispatch(&mut ctx, command)?;
+        routing::settle(&mut ctx)?;
+        automation::schedule(&mut ctx)?;
+        // Last, so the rules see the state the whole command left.
+        notifications::enqueue(&mut ctx)?;
+        let executed = Executed {
+            events: ctx.events,
+            created_id: ctx.created_id,
+            reference: ctx.reference,
+            warnings: ctx.warnings,
+        };
+        Ok(((executed, (ctx.timers, ctx.rule_timers)), ctx.reference_taken))
+    }
+
+    /// Only what committed reaches the timer queue.
+    pub(crate) fn hint_timers(&self, timers: CommandTimers) {
         let mut queue = self.timers.lock().unwrap_or_else(|p| p.into_inner());
         for (clock, subject) in timers.0 {
             queue.hint(&clock, subject);
@@ -287,7 +382,16 @@ impl Engine {
         for (at, subject) in timers.1 {
             queue.hint_at(at, subject);
         }
-        Ok((executed, then))
+    }
+
+    pub(crate) fn db(&self) -> std::sync::MutexGuard<'_, Db> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads the timer queue again from the database (after rows were reset under it).
+    pub(crate) fn reload_timers(&self, db: &Db) -> Result<()> {
+        *self.timers.lock().unwrap_or_else(|p| p.into_inner()) = TimerQueue::load(db)?;
+        Ok(())
     }
 
     /// A write of the engine's own that runs no command (recording a refused push).

@@ -5,15 +5,25 @@
 //! with the refusal, in the same gap-free order as the applied ones. Only a failure of
 //! the store itself leaves a push unconsumed, for the replica to send again.
 
-use super::Engine;
+use super::merge::{self, Conflict, Merge};
+use super::permissions::{require, Action};
+use super::{Engine, Origin};
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::hlc::HlcTime;
 use crate::model::Actor;
+use crate::store::changes::{self, ChangedRow};
+use crate::store::Tx;
 use crate::ErrorPayload;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use ts_rs::TS;
 use uuid::Uuid;
+
+/// The most rows one pull returns.
+pub const MAX_PAGE: i64 = 5_000;
+/// The most reference numbers one block holds.
+pub const MAX_CLIENT_BLOCK: i64 = 100_000;
 
 /// A command as a replica pushes it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -30,6 +40,36 @@ pub struct PushedCommand {
     pub seen_cursor: i64,
     pub hlc: HlcTime,
     pub command: Command,
+    /// The reference number a case made by this command took from the client's block.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub reference: Option<i64>,
+}
+
+/// Rows changed after a cursor, in the hub's change order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePage {
+    /// This hub's database; a different one means a replica must start over.
+    pub epoch: String,
+    pub schema_version: i64,
+    /// The hub's last change number: below a replica's cursor, the hub lost changes.
+    pub head: i64,
+    /// Where the next pull starts.
+    pub cursor: i64,
+    pub has_more: bool,
+    /// Each table's columns, in the order of the rows' values.
+    pub columns: BTreeMap<String, Vec<String>>,
+    pub rows: Vec<ChangedRow>,
+}
+
+/// Reference numbers reserved on the hub for one client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReferenceBlock {
+    pub prefix: String,
+    pub first: i64,
+    pub last: i64,
 }
 
 /// What became of a pushed command, in the order of record (`push_seq`, from 1, no gaps).
@@ -42,6 +82,10 @@ pub struct PushOutcome {
     pub conflict: Option<ErrorPayload>,
     /// True when this push had been received before (nothing changed now).
     pub repeated: bool,
+    /// The hub's change number after it: a pull to here shows the command's effects.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub cursor: i64,
 }
 
 /// Refusals that are the command's own (the state, the rules, the person): the push is
@@ -57,7 +101,8 @@ impl Engine {
             return Err(Error::field("client_seq", "a push names its client and a sequence number from 1"));
         }
         if let Some(known) = self.read(|db| crate::store::sync::pushed(db.connection_ref(), push.command_id))? {
-            return Ok(PushOutcome { repeated: true, ..known });
+            let cursor = self.read(|db| changes::head(db.connection_ref(), "main"))?;
+            return Ok(PushOutcome { repeated: true, cursor, ..known });
         }
         if self.read(|db| crate::store::sync::seq_taken(db.connection_ref(), &push.client_id, push.client_seq))? {
             return Err(Error::field(
@@ -65,17 +110,126 @@ impl Engine {
                 format!("{} of client {} was already used by another command", push.client_seq, push.client_id),
             ));
         }
-        let p = &push;
-        let record = |conflict: Option<ErrorPayload>| {
-            move |tx: &crate::store::Tx| -> Result<PushOutcome> {
-                let push_seq = tx.record_push(p, &actor.user_id, conflict.as_ref())?;
-                Ok(PushOutcome { push_seq, conflict, repeated: false })
-            }
+        let origin = Origin::Pushed {
+            command_id: push.command_id,
+            made_at_ms: push.hlc.millis,
+            client_id: push.client_id.clone(),
+            reference: push.reference,
         };
-        match self.execute_then(actor, push.command.clone(), record(None)) {
-            Ok((_, outcome)) => Ok(outcome),
-            Err(e) if is_refusal(&e) => self.write(record(Some(e.payload()))),
-            Err(e) => Err(e),
+        let outcome = |tx: &Tx, conflict: Option<&Conflict>| -> Result<PushOutcome> {
+            let error = conflict.map(|c| c.error.clone());
+            let push_seq = tx.record_push(&push, &actor.user_id, error.as_ref())?;
+            if let Some(c) = conflict {
+                tx.insert_conflict(&push, push_seq, &actor.user_id, c, self.clock().now())?;
+            }
+            Ok(PushOutcome { push_seq, conflict: error, repeated: false, cursor: changes::head(tx, "main")? })
+        };
+        let refusal =
+            match self.execute_from(actor, push.command.clone(), Some(origin.clone()), |tx, _| outcome(tx, None)) {
+                Ok((_, done)) => return Ok(done),
+                Err(e) if is_refusal(&e) => e,
+                Err(e) => return Err(e),
+            };
+        let merged = self.write(|tx| match merge::decide(tx, actor, &push, &refusal)? {
+            Merge::Keep(conflict) => Ok(Ok(outcome(tx, Some(&conflict))?)),
+            Merge::Override { task_id, conflict } => {
+                tx.execute_batch("SAVEPOINT merge")?;
+                let ran = self.restore_assignee(tx, task_id, &actor.user_id).and_then(|_| {
+                    let ((_, timers), _) = self.run_in(tx, actor, push.command.clone(), Some(origin.clone()))?;
+                    Ok(timers)
+                });
+                match ran {
+                    Ok(timers) => {
+                        tx.execute_batch("RELEASE merge")?;
+                        Ok(Err((outcome(tx, Some(&conflict))?, timers)))
+                    }
+                    Err(e) if is_refusal(&e) => {
+                        tx.execute_batch("ROLLBACK TO merge; RELEASE merge")?;
+                        let kept = Conflict { kind: "refused", error: e.payload(), ..conflict };
+                        Ok(Ok(outcome(tx, Some(&kept))?))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        })?;
+        Ok(match merged {
+            Ok(done) => done,
+            Err((done, timers)) => {
+                self.hint_timers(timers);
+                done
+            }
+        })
+    }
+}
+
+impl Engine {
+    /// This database's epoch: made once, kept in the file (a restored backup has the
+    /// epoch of the file it was taken from, so the head number shows what it lost).
+    pub fn epoch(&self) -> Result<String> {
+        if let Some(e) = self.read(|db| crate::store::sync::state(db.connection_ref(), "epoch"))? {
+            return Ok(e);
         }
+        self.write(|tx| {
+            tx.set_sync_state_once("epoch", &Uuid::new_v4().to_string())?;
+            Ok(crate::store::sync::state(tx, "epoch")?.unwrap_or_default())
+        })
+    }
+
+    /// Up to `limit` rows changed after `cursor`, for a signed-in user's replica.
+    pub fn changes_after(&self, actor: &Actor, cursor: i64, limit: i64) -> Result<ChangePage> {
+        if cursor < 0 {
+            return Err(Error::field("cursor", "must be 0 or more"));
+        }
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::field("limit", format!("must be 1 to {MAX_PAGE}")));
+        }
+        let epoch = self.epoch()?;
+        self.read(|db| {
+            if db.user(&actor.user_id)?.is_none() {
+                return Err(Error::Forbidden {
+                    actor: actor.user_id.clone(),
+                    action: "pull changes".into(),
+                    rule: "the user does not exist".into(),
+                });
+            }
+            let conn = db.connection_ref();
+            let head = changes::head(conn, "main")?;
+            let (rows, columns) = changes::changes_after(conn, cursor, limit)?;
+            let next = rows.last().map_or(cursor, |r| r.seq);
+            Ok(ChangePage {
+                epoch,
+                schema_version: db.schema_version()?,
+                head,
+                cursor: next,
+                has_more: next < head,
+                columns,
+                rows,
+            })
+        })
+    }
+
+    /// Reserves `size` numbers of `prefix` for `client_id`'s cases made offline.
+    pub fn reserve_for_client(
+        &self,
+        actor: &Actor,
+        client_id: &str,
+        prefix: &str,
+        size: i64,
+    ) -> Result<ReferenceBlock> {
+        require(actor, Action::WorkCases)?;
+        if client_id.trim().is_empty() || client_id.len() > 100 {
+            return Err(Error::field("client_id", "must be 1 to 100 characters"));
+        }
+        if !(2..=6).contains(&prefix.len()) || !prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+            return Err(Error::field("prefix", "must be 2 to 6 upper-case letters or digits"));
+        }
+        if !(1..=MAX_CLIENT_BLOCK).contains(&size) {
+            return Err(Error::field("size", format!("must be 1 to {MAX_CLIENT_BLOCK}")));
+        }
+        self.write(|tx| {
+            let (first, last) = tx.reserve_reference_block(prefix, size)?;
+            tx.record_client_block(client_id, prefix, first, last)?;
+            Ok(ReferenceBlock { prefix: prefix.to_string(), first, last })
+        })
     }
 }

@@ -90,7 +90,30 @@ impl Db {
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         self.conn.set_prepared_statement_cache_capacity(64);
         migrations().to_latest(&mut self.conn).map_err(|e| Error::Storage(format!("schema migration failed: {e}")))?;
+        super::changes::install_triggers(&self.conn)?;
         Ok(())
+    }
+
+    /// Attaches the mirror of the hub (created and migrated if missing) as `mirror`.
+    pub fn attach_mirror(&mut self, path: &Path) -> Result<()> {
+        let attached: bool =
+            self.conn
+                .query_row("SELECT count(*) > 0 FROM pragma_database_list WHERE name = 'mirror'", [], |r| r.get(0))?;
+        if attached {
+            return Ok(());
+        }
+        drop(Db::open(path, OpenOptions::default())?);
+        self.conn.execute("ATTACH DATABASE ?1 AS mirror", [path.to_string_lossy()])?;
+        Ok(())
+    }
+
+    /// A write with foreign keys unenforced (a pull's page into the mirror, which may
+    /// hold a row before the row it refers to). They are enforced again afterwards.
+    pub fn write_unchecked<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let out = self.write(f);
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        out
     }
 
     pub fn path(&self) -> Option<&Path> {

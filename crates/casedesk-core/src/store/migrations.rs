@@ -385,7 +385,87 @@ CREATE TABLE pushed_commands (
 );
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+/// Sync: which rows changed in what order (what a replica pulls after its cursor), this
+/// database's own sync state, the commands a desktop made that the hub has not reflected
+/// back yet, the reference blocks a hub reserved per client, and conflicts.
+const V11: &str = r#"
+-- The latest change of each row, numbered in one order (seq). Keys k1..k3 hold the row's
+-- primary key ('' where it has fewer columns); a deleted row is a tombstone. Written by
+-- triggers (store::changes), so no write can forget it.
+CREATE TABLE row_changes (
+    tbl     TEXT    NOT NULL,
+    k1              NOT NULL,  -- no type: keys keep theirs
+    k2              NOT NULL DEFAULT '',
+    k3              NOT NULL DEFAULT '',
+    seq     INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tbl, k1, k2, k3)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX row_changes_seq ON row_changes(seq);
+
+-- This database's side of sync (client id, cursor, epoch, marks); never replicated.
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value      NOT NULL
+) WITHOUT ROWID;
+
+-- Commands made on this desktop, kept until the hub has reflected them back (and then
+-- kept, so a hub restored from an older backup can be given them again).
+CREATE TABLE pending_commands (
+    client_seq   INTEGER PRIMARY KEY,
+    command_id   BLOB    NOT NULL UNIQUE,
+    actor        TEXT    NOT NULL,
+    seen_cursor  INTEGER NOT NULL,
+    hlc_millis   INTEGER NOT NULL,
+    hlc_counter  INTEGER NOT NULL,
+    command      TEXT    NOT NULL,  -- Command as JSON
+    reference    INTEGER,           -- the number it took from this desktop's block
+    made_at      INTEGER NOT NULL,
+    push_seq     INTEGER,           -- the hub's order of record, once it has it
+    acked_cursor INTEGER,           -- the hub's cursor then: a pull past it reflects it
+    conflict     TEXT               -- the hub's refusal, {code, message}
+);
+CREATE INDEX pending_unreflected ON pending_commands(client_seq) WHERE acked_cursor IS NULL;
+
+-- The hub's record of the reference numbers it reserved for each client.
+CREATE TABLE client_reference_blocks (
+    prefix    TEXT    NOT NULL,
+    first     INTEGER NOT NULL,
+    last      INTEGER NOT NULL,
+    client_id TEXT    NOT NULL,
+    PRIMARY KEY (prefix, first)
+) WITHOUT ROWID;
+
+-- Pushed commands that did not apply as made: refused, superseded by an earlier one, or
+-- applied over a change their maker had not seen. Both values are kept.
+CREATE TABLE conflicts (
+    id        BLOB    PRIMARY KEY,  -- the pushed command's id
+    push_seq  INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    case_id   BLOB,
+    task_id   BLOB,
+    kind      TEXT    NOT NULL,     -- refused | superseded | overrode
+    code      TEXT    NOT NULL,
+    message   TEXT    NOT NULL,
+    theirs    TEXT,                 -- what the command brought (JSON)
+    ours      TEXT,                 -- what stood when it arrived (JSON)
+    command   TEXT    NOT NULL,
+    at        INTEGER NOT NULL
+);
+CREATE INDEX conflicts_actor ON conflicts(actor, at);
+
+-- Published versions stay immutable, except while a desktop sets its rows to the hub's.
+DROP TRIGGER case_type_versions_immutable;
+DROP TRIGGER case_type_versions_undeletable;
+CREATE TRIGGER case_type_versions_immutable BEFORE UPDATE ON case_type_versions
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'following_hub')
+BEGIN SELECT RAISE(ABORT, 'published case-type versions are immutable'); END;
+CREATE TRIGGER case_type_versions_undeletable BEFORE DELETE ON case_type_versions
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'following_hub')
+BEGIN SELECT RAISE(ABORT, 'published case-type versions are immutable'); END;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod automation;
 pub mod catalogue;
+pub mod changes;
 pub mod checkpoint;
 mod db;
 pub mod intents;

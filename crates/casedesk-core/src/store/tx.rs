@@ -256,6 +256,31 @@ impl<'c> Tx<'c> {
             .query_row([prefix], |r| r.get(0))?)
     }
 
+    /// The next number of a block granted to this database, if one has any left.
+    pub fn block_reference_number(&self, prefix: &str) -> Result<Option<i64>> {
+        Ok(self
+            .prepare_cached(
+                "UPDATE reference_blocks SET next = next + 1
+                 WHERE (prefix, first) = (SELECT prefix, first FROM reference_blocks
+                                          WHERE prefix = ?1 AND next <= last ORDER BY first LIMIT 1)
+                 RETURNING next - 1",
+            )?
+            .query_row([prefix], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Whether the hub reserved `prefix` `number` for `client_id`.
+    pub fn reference_reserved_for(&self, prefix: &str, number: i64, client_id: &str) -> Result<bool> {
+        Ok(self
+            .prepare_cached(
+                "SELECT 1 FROM client_reference_blocks
+                 WHERE prefix = ?1 AND first <= ?2 AND last >= ?2 AND client_id = ?3",
+            )?
+            .query_row(params![prefix, number, client_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Takes `size` numbers off the local sequence (the hub, for a client).
     pub fn reserve_reference_block(&self, prefix: &str, size: i64) -> Result<(i64, i64)> {
         let first: i64 = self

@@ -1,0 +1,262 @@
+//! The desktop's side of sync. A desktop joined to a hub keeps a mirror of the hub's rows
+//! (`hub-mirror.sqlite`) and shows the mirror plus the effects of its own commands that
+//! the hub has not reflected back yet. Each command made here is executed at once (the
+//! user sees it, offline too) and kept as pending, with an id, the reference number it
+//! took and the time it was made, so that replaying it here and running it on the hub
+//! make the same ids and reference. After a pull, [`Engine::rebuild`] resets what this
+//! desktop or the pull changed to the mirror's values and replays what is still pending.
+//! [`sync_once`] is one round over a [`HubLink`].
+
+use super::{Engine, Origin, PushOutcome, PushedCommand, ReferenceBlock};
+use crate::command::{Command, Executed};
+use crate::error::{Error, Result};
+use crate::hlc::{Hlc, HlcTime};
+use crate::model::Actor;
+use crate::store::changes;
+use crate::store::sync::{state, state_number};
+use crate::ChangePage;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// The mirror of the hub, beside the workspace's database.
+pub const MIRROR_FILE: &str = "hub-mirror.sqlite";
+/// Rows asked for per pull.
+pub const PULL_PAGE: i64 = 2_000;
+/// Commands sent per push.
+pub const PUSH_BATCH: usize = 200;
+/// Reference numbers asked for at a time, and how few left make the desktop ask again.
+pub const BLOCK_SIZE: i64 = 1_000;
+pub const BLOCK_LOW: i64 = 250;
+
+/// What the toolbar shows of sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SyncStatus {
+    /// False for a standalone workspace (no hub).
+    pub joined: bool,
+    /// Commands made here that the hub has not recorded yet.
+    #[ts(type = "number")]
+    pub waiting: i64,
+    /// Conflicts the hub recorded for this user's commands.
+    #[ts(type = "number")]
+    pub conflicts: i64,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+/// The hub as a desktop reaches it (HTTP in the shell; in memory in tests).
+pub trait HubLink {
+    fn push(&self, batch: &[PushedCommand]) -> Result<Vec<PushOutcome>>;
+    fn pull(&self, cursor: i64, limit: i64) -> Result<ChangePage>;
+    fn reserve(&self, prefix: &str, size: i64) -> Result<ReferenceBlock>;
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncRound {
+    pub pushed: usize,
+    pub pulled: usize,
+    /// True when the hub had lost changes (restored from a backup) or was another hub.
+    pub started_over: bool,
+}
+
+impl Engine {
+    /// This desktop's client id, if it is joined to a hub.
+    pub fn client_id(&self) -> Result<Option<String>> {
+        self.read(|db| state(db.connection_ref(), "client_id"))
+    }
+
+    /// Joins this workspace to a hub as `client_id` (kept if it is joined already), and
+    /// opens the mirror.
+    pub fn join_hub(&self, client_id: &str) -> Result<String> {
+        if client_id.trim().is_empty() {
+            return Err(Error::field("client_id", "must not be empty"));
+        }
+        self.write(|tx| tx.set_sync_state_once("client_id", client_id))?;
+        self.open_mirror()?;
+        Ok(self.client_id()?.unwrap_or_default())
+    }
+
+    /// Attaches the mirror when this workspace is joined to a hub.
+    pub fn open_mirror(&self) -> Result<()> {
+        if self.client_id()?.is_some() {
+            let path = self.data_dir().join(MIRROR_FILE);
+            self.db().attach_mirror(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a command from a person: on a desktop joined to a hub it is also kept to push.
+    pub fn submit(&self, actor: &Actor, command: Command) -> Result<Executed> {
+        match self.client_id()? {
+            None => self.execute(actor, command),
+            Some(_) => self.execute_offline(actor, command),
+        }
+    }
+
+    fn next_hlc(&self) -> Result<HlcTime> {
+        let mut hlc = self.hlc.lock().unwrap_or_else(|p| p.into_inner());
+        if hlc.is_none() {
+            let last = self.read(|db| crate::store::sync::last_pending_hlc(db.connection_ref()))?;
+            *hlc = Some(Hlc::resume(last));
+        }
+        let wall = self.clock().now().timestamp_millis();
+        Ok(hlc.as_mut().expect("set above").now(wall))
+    }
+
+    fn execute_offline(&self, actor: &Actor, command: Command) -> Result<Executed> {
+        let hlc = self.next_hlc()?;
+        let command_id = Uuid::new_v4();
+        let origin = Origin::Local { command_id, made_at_ms: hlc.millis, reference: None };
+        let kept = command.clone();
+        let made_at = self.clock().now();
+        let (executed, _) = self.execute_from(actor, command, Some(origin), |tx, taken| {
+            let seen = state_number(tx, "cursor")?;
+            tx.add_pending(command_id, &actor.user_id, seen, hlc, &kept, taken, made_at)
+        })?;
+        Ok(executed)
+    }
+
+    /// Up to `limit` commands made here that the hub has not recorded, oldest first.
+    pub fn unpushed(&self, limit: usize) -> Result<Vec<PushedCommand>> {
+        let client_id = self.client_id()?.ok_or_else(not_joined)?;
+        self.read(|db| crate::store::sync::unpushed(db.connection_ref(), &client_id, limit))
+    }
+
+    /// Records what the hub made of a pushed command.
+    pub fn pushed(&self, command_id: Uuid, outcome: &PushOutcome) -> Result<()> {
+        self.write(|tx| tx.record_push_outcome(command_id, outcome))
+    }
+
+    /// Writes a pulled page into the mirror and moves the cursor past it.
+    pub fn apply_page(&self, page: &ChangePage) -> Result<()> {
+        let mut db = self.db();
+        db.write_unchecked(|tx| {
+            tx.apply_to_mirror(&page.rows, &page.columns)?;
+            tx.set_sync_state("cursor", &page.cursor)?;
+            tx.set_sync_state("hub_epoch", &page.epoch)
+        })
+    }
+
+    /// Whether a page shows that the hub is not the one this desktop pulled from before
+    /// (another database, or one restored from an older backup).
+    fn hub_lost_track(&self, page: &ChangePage) -> Result<bool> {
+        let (epoch, cursor) = self
+            .read(|db| Ok((state(db.connection_ref(), "hub_epoch")?, state_number(db.connection_ref(), "cursor")?)))?;
+        Ok(epoch.is_some_and(|e| e != page.epoch) || page.head < cursor)
+    }
+
+    /// Forgets the mirror and every acknowledgement: the next round pushes everything
+    /// made here again (the hub ignores what it has) and pulls from the start.
+    fn start_over(&self) -> Result<()> {
+        let mut db = self.db();
+        db.write_unchecked(|tx| {
+            tx.clear_mirror()?;
+            tx.set_sync_state("cursor", &0)?;
+            tx.execute("DELETE FROM sync_state WHERE key = 'hub_epoch'", [])?;
+            tx.forget_acknowledgements()
+        })
+    }
+
+    /// Resets what this desktop or the pulls changed to the mirror's values, then replays
+    /// the commands the hub has not reflected back, all in one transaction.
+    pub fn rebuild(&self) -> Result<usize> {
+        let mut db = self.db();
+        let replayed = db.write(|tx| {
+            let local_mark = state_number(tx, "local_mark")?;
+            let mirror_mark = state_number(tx, "mirror_mark")?;
+            tx.reset_from_mirror(local_mark, mirror_mark)?;
+            tx.set_sync_state("local_mark", &changes::head(tx, "main")?)?;
+            tx.set_sync_state("mirror_mark", &changes::head(tx, "mirror")?)?;
+            let cursor = state_number(tx, "cursor")?;
+            let mut replayed = 0;
+            for p in crate::store::sync::to_replay(tx, cursor)? {
+                let origin =
+                    Origin::Local { command_id: p.command_id, made_at_ms: p.hlc.millis, reference: p.reference };
+                tx.execute_batch("SAVEPOINT replay")?;
+                // One that no longer applies here stays pending: the hub decides it.
+                match self.run_in(tx, &Actor { user_id: p.actor.clone(), roles: vec![] }, p.command, Some(origin)) {
+                    Ok(_) => {
+                        tx.execute_batch("RELEASE replay")?;
+                        replayed += 1;
+                    }
+                    Err(_) => tx.execute_batch("ROLLBACK TO replay; RELEASE replay")?,
+                }
+            }
+            tx.set_sync_state("last_sync", &self.clock().now().timestamp_millis())?;
+            Ok(replayed)
+        })?;
+        // The reset moved clocks the queue cannot know of: it is read again.
+        self.reload_timers(&db)?;
+        Ok(replayed)
+    }
+
+    /// What the toolbar shows for `user`.
+    pub fn sync_status(&self, user: &str) -> Result<SyncStatus> {
+        self.read(|db| {
+            let conn = db.connection_ref();
+            Ok(SyncStatus {
+                joined: state(conn, "client_id")?.is_some(),
+                waiting: crate::store::sync::waiting(conn)?,
+                conflicts: crate::store::sync::conflicts_of(conn, user)?,
+                last_sync: state(conn, "last_sync")?
+                    .and_then(|v| v.parse().ok())
+                    .and_then(DateTime::<Utc>::from_timestamp_millis),
+            })
+        })
+    }
+
+    /// Asks the hub for reference numbers for each case type's prefix that runs low here.
+    fn top_up_references(&self, hub: &dyn HubLink) -> Result<()> {
+        for prefix in self.read(|db| crate::store::sync::prefixes_running_low(db.connection_ref(), BLOCK_LOW))? {
+            let block = hub.reserve(&prefix, BLOCK_SIZE)?;
+            self.write(|tx| tx.grant_reference_block(&block.prefix, block.first, block.last))?;
+        }
+        Ok(())
+    }
+}
+
+fn not_joined() -> Error {
+    Error::Conflict("this workspace is not joined to a hub".into())
+}
+
+/// One round of sync: notice a hub that lost track, push what waits, pull to the head,
+/// rebuild, and ask for reference numbers if they run low. Safe to stop at any point: a
+/// push the hub recorded but whose reply was lost is recognised when sent again, and a
+/// page is committed with the cursor it reached.
+pub fn sync_once(engine: &Engine, hub: &dyn HubLink) -> Result<SyncRound> {
+    let mut round = SyncRound::default();
+    let cursor = engine.read(|db| state_number(db.connection_ref(), "cursor"))?;
+    let probe = hub.pull(cursor, 1)?;
+    if engine.hub_lost_track(&probe)? {
+        engine.start_over()?;
+        round.started_over = true;
+    }
+    loop {
+        let batch = engine.unpushed(PUSH_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let outcomes = hub.push(&batch)?;
+        if outcomes.len() != batch.len() {
+            return Err(Error::Conflict(format!("the hub answered {} of {} pushes", outcomes.len(), batch.len())));
+        }
+        for (p, o) in batch.iter().zip(&outcomes) {
+            engine.pushed(p.command_id, o)?;
+        }
+        round.pushed += batch.len();
+    }
+    loop {
+        let cursor = engine.read(|db| state_number(db.connection_ref(), "cursor"))?;
+        let page = hub.pull(cursor, PULL_PAGE)?;
+        engine.apply_page(&page)?;
+        round.pulled += page.rows.len();
+        if !page.has_more {
+            break;
+        }
+    }
+    engine.rebuild()?;
+    engine.top_up_references(hub)?;
+    Ok(round)
+}

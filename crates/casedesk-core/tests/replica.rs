@@ -1,0 +1,269 @@
+//! Desktops joined to a hub: they pull the hub's rows, work offline, push, and end up
+//! holding exactly the hub's data, with their references unchanged.
+
+mod common;
+
+use casedesk_core::engine::{sync_once, ChangePage, HubLink, PushOutcome, PushedCommand, ReferenceBlock};
+use casedesk_core::store::changes;
+use casedesk_core::{Actor, Command, Engine, OpenOptions};
+use common::*;
+use std::cell::Cell;
+
+/// The hub reached in memory; `offline` makes every call fail as a lost network would.
+struct Link<'a> {
+    hub: &'a Engine,
+    actor: Actor,
+    client_id: String,
+    offline: Cell<bool>,
+}
+
+impl Link<'_> {
+    fn check(&self) -> casedesk_core::Result<()> {
+        if self.offline.get() {
+            return Err(casedesk_core::Error::Io("the hub cannot be reached".into()));
+        }
+        Ok(())
+    }
+}
+
+impl HubLink for Link<'_> {
+    fn push(&self, batch: &[PushedCommand]) -> casedesk_core::Result<Vec<PushOutcome>> {
+        self.check()?;
+        batch.iter().map(|p| self.hub.apply_pushed(&self.actor, p.clone())).collect()
+    }
+    fn pull(&self, cursor: i64, limit: i64) -> casedesk_core::Result<ChangePage> {
+        self.check()?;
+        self.hub.changes_after(&self.actor, cursor, limit)
+    }
+    fn reserve(&self, prefix: &str, size: i64) -> casedesk_core::Result<ReferenceBlock> {
+        self.check()?;
+        self.hub.reserve_for_client(&self.actor, &self.client_id, prefix, size)
+    }
+}
+
+struct Desk<'a> {
+    engine: Engine,
+    link: Link<'a>,
+    _dir: tempfile::TempDir,
+}
+
+fn desk<'a>(w: &'a World, client_id: &str, actor: Actor) -> Desk<'a> {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), w.clock.clone(), OpenOptions::default()).unwrap();
+    engine.join_hub(client_id).unwrap();
+    let link = Link { hub: &w.engine, actor, client_id: client_id.into(), offline: Cell::new(false) };
+    Desk { engine, link, _dir: dir }
+}
+
+impl Desk<'_> {
+    fn sync(&self) {
+        sync_once(&self.engine, &self.link).unwrap();
+    }
+}
+
+/// Every replicated row, in key order, as text.
+fn replicated(engine: &Engine) -> String {
+    engine
+        .read(|db| {
+            let conn = db.connection_ref();
+            let mut out = String::new();
+            for shape in changes::shapes(conn, "main")? {
+                let order = shape.key.join(", ");
+                let mut st = conn.prepare(&format!("SELECT * FROM \"{}\" ORDER BY {order}", shape.name))?;
+                let n = st.column_count();
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    out.push_str(&shape.name);
+                    for i in 0..n {
+                        out.push_str(&format!(" {:?}", r.get_ref(i)?));
+                    }
+                    out.push('\n');
+                }
+            }
+            Ok(out)
+        })
+        .unwrap()
+}
+
+fn new_case(subject: &str) -> Command {
+    Command::CreateCase {
+        case_type: "technical".into(),
+        intent: None,
+        customer_id: None,
+        subject: subject.into(),
+        description: String::new(),
+        fields: obj(serde_json::json!({ "device": "Router" })),
+        priority: None,
+        interaction_id: None,
+        contact: None,
+    }
+}
+
+#[test]
+fn a_first_sync_brings_the_hub_s_rows_and_nothing_else() {
+    let w = world();
+    w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+    let secrets: i64 = a
+        .engine
+        .read(|db| Ok(db.connection_ref().query_row("SELECT count(*) FROM credentials", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(secrets, 0, "passwords never leave the hub");
+}
+
+#[test]
+fn a_case_made_offline_keeps_its_id_and_reference_on_the_hub() {
+    let w = world();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    a.link.offline.set(true);
+    let made = a.engine.submit(&alex(), new_case("Made on the train")).unwrap();
+    let reference = made.reference.clone().unwrap();
+    let id: uuid::Uuid = made.created_id.as_deref().unwrap().parse().unwrap();
+    assert!(sync_once(&a.engine, &a.link).is_err(), "offline");
+    assert_eq!(a.engine.sync_status("alex").unwrap().waiting, 1);
+    assert_eq!(a.engine.case_detail(id).unwrap().case.reference, reference, "shown at once, offline");
+
+    a.link.offline.set(false);
+    a.sync();
+    assert_eq!(a.engine.sync_status("alex").unwrap().waiting, 0);
+    assert_eq!(w.engine.case_detail(id).unwrap().case.reference, reference, "the hub has the same case");
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+}
+
+#[test]
+fn work_made_offline_on_two_desktops_converges() {
+    let w = world();
+    let a = desk(&w, "desk-a", alex());
+    let b = desk(&w, "desk-b", bea());
+    a.sync();
+    b.sync();
+    a.link.offline.set(true);
+    b.link.offline.set(true);
+    let from_a = a.engine.submit(&alex(), new_case("From A")).unwrap();
+    let from_b = b.engine.submit(&bea(), new_case("From B")).unwrap();
+    let case_a: uuid::Uuid = from_a.created_id.as_deref().unwrap().parse().unwrap();
+    a.engine.submit(&alex(), Command::AddNote { case_id: case_a, body: "Second thoughts".into() }).unwrap();
+    assert_ne!(from_a.reference, from_b.reference, "blocks never overlap");
+    a.link.offline.set(false);
+    b.link.offline.set(false);
+    a.sync();
+    b.sync();
+    a.sync();
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+    assert_eq!(replicated(&b.engine), replicated(&w.engine));
+    assert_eq!(w.engine.case_detail(case_a).unwrap().notes.len(), 1);
+}
+
+#[test]
+fn a_hub_restored_from_an_older_backup_gets_what_it_lost_again() {
+    let w = world();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    let backup = tempfile::tempdir().unwrap();
+    let file = backup.path().join(casedesk_core::engine::DB_FILE);
+    w.engine.read(|db| Ok(db.connection_ref().execute("VACUUM INTO ?1", [file.to_string_lossy()])?)).unwrap();
+    let made = a.engine.submit(&alex(), new_case("Lost in the restore")).unwrap();
+    a.sync();
+    let id: uuid::Uuid = made.created_id.as_deref().unwrap().parse().unwrap();
+
+    let restored = Engine::open(backup.path(), w.clock.clone(), OpenOptions::default()).unwrap();
+    assert!(restored.case_detail(id).is_err(), "the backup is older than the case");
+    let link = Link { hub: &restored, actor: alex(), client_id: "desk-a".into(), offline: Cell::new(false) };
+    let round = sync_once(&a.engine, &link).unwrap();
+    assert!(round.started_over);
+    assert_eq!(restored.case_detail(id).unwrap().case.reference, made.reference.unwrap());
+    assert_eq!(replicated(&a.engine), replicated(&restored));
+}
+
+fn complete(task_id: uuid::Uuid, outcome: &str) -> Command {
+    Command::CompleteTask { task_id, outcome: outcome.into(), form_values: Default::default(), reason: None }
+}
+
+fn assign(task_id: uuid::Uuid, to: &str) -> Command {
+    Command::AssignTask { task_id, assignee: to.into() }
+}
+
+/// The hub's conflict records, as (actor, kind, code).
+fn conflicts(engine: &Engine) -> Vec<(String, String, String)> {
+    engine
+        .read(|db| {
+            let mut st = db.connection_ref().prepare("SELECT actor, kind, code FROM conflicts ORDER BY push_seq")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap()
+}
+
+#[test]
+fn an_offline_completion_by_the_assignee_beats_a_later_reassignment() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    w.engine.execute(&sam(), assign(task.id, "alex")).unwrap();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    a.link.offline.set(true);
+    a.engine.submit(&alex(), complete(task.id, "needs_fix")).unwrap();
+    // Meanwhile the supervisor, not knowing, gives the task to Bea.
+    w.engine.execute(&sam(), assign(task.id, "bea")).unwrap();
+    a.link.offline.set(false);
+    a.sync();
+    let done = w.tasks(case).into_iter().find(|t| t.id == task.id).unwrap();
+    assert_eq!((done.assignee.as_deref(), done.outcome.as_deref()), (Some("alex"), Some("needs_fix")));
+    assert_eq!(conflicts(&w.engine), [("alex".into(), "overrode".into(), "completed_over_reassignment".into())]);
+    assert_eq!(a.engine.sync_status("alex").unwrap().conflicts, 1, "the desktop shows it");
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+}
+
+#[test]
+fn the_first_completion_stands_and_a_second_is_kept_as_superseded() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let task = w.open_tasks(case).remove(0);
+    w.engine.execute(&sam(), assign(task.id, "alex")).unwrap();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    a.link.offline.set(true);
+    a.engine.submit(&alex(), complete(task.id, "needs_fix")).unwrap();
+    w.engine.execute(&sam(), assign(task.id, "bea")).unwrap();
+    w.engine.execute(&bea(), complete(task.id, "fixed")).unwrap();
+    a.link.offline.set(false);
+    a.sync();
+    let done = w.tasks(case).into_iter().find(|t| t.id == task.id).unwrap();
+    assert_eq!((done.assignee.as_deref(), done.outcome.as_deref()), (Some("bea"), Some("fixed")));
+    let kept: (String, String) = w
+        .engine
+        .read(|db| {
+            let sql = "SELECT theirs, ours FROM conflicts WHERE kind = 'superseded'";
+            Ok(db.connection_ref().query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        })
+        .unwrap();
+    assert!(kept.0.contains("needs_fix") && kept.1.contains("fixed"), "both values are kept: {kept:?}");
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+    let shown = a.engine.read(|db| db.task(task.id)).unwrap().unwrap();
+    assert_eq!(shown.outcome.as_deref(), Some("fixed"), "the desktop shows the result that stands");
+}
+
+#[test]
+fn a_note_made_offline_applies_even_to_a_case_closed_meanwhile() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    a.link.offline.set(true);
+    a.engine.submit(&alex(), Command::AddNote { case_id: case, body: "Customer called again".into() }).unwrap();
+    w.engine
+        .execute(
+            &sam(),
+            Command::ChangeCaseStatus { case_id: case, status: "cancelled".into(), reason: Some("duplicate".into()) },
+        )
+        .unwrap();
+    a.link.offline.set(false);
+    a.sync();
+    assert_eq!(w.engine.case_detail(case).unwrap().notes.len(), 1);
+    assert!(conflicts(&w.engine).is_empty());
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+}
