@@ -32,8 +32,10 @@ for user in alex sam ada; do
   # positive_data_acceptance is left out: a case's fields depend on its case type (an
   # invoice number is required for a finance case), which a static schema cannot say;
   # the engine refuses such a case with 422 naming the field.
+  # The change stream (/api/sync/events) is left out: it is an endless event stream with
+  # no response body to check; the API tests open it as each role.
   # Run from the scratch folder: schemathesis keeps its example database where it runs.
   (cd "$dir" && "$OLDPWD/$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/openapi.json" \
     -H "Authorization: Bearer $token" --max-examples 50 --seed 1 \
-    --exclude-checks positive_data_acceptance --no-color)
+    --exclude-checks positive_data_acceptance --exclude-path /api/sync/events --no-color)
 done

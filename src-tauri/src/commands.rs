@@ -2,7 +2,7 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
-use casedesk_core::engine::{Board, Catalogue, HistoricalReport, NotificationCentre};
+use casedesk_core::engine::{Board, Catalogue, ConflictRecord, HistoricalReport, NotificationCentre, SyncStatus};
 use casedesk_core::intent::IntentSuggestions;
 use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, WorkbinPage, WorkspaceInfo};
 use casedesk_core::reports::{Figure, ReportRange};
@@ -50,7 +50,30 @@ pub fn get_case(state: State<DeskState>, id: Uuid) -> Reply<CaseDetail> {
 #[tauri::command(async)]
 pub fn execute(state: State<DeskState>, command: Command) -> Reply<Executed> {
     let desk = state.desk()?;
-    desk.engine.execute(&desk.actor, command).map_err(|e| e.payload())
+    let done = desk.engine.submit(&desk.actor, command).map_err(|e| e.payload())?;
+    if let Some(hub) = &desk.hub {
+        hub.wake.notify_one();
+    }
+    Ok(done)
+}
+
+/// Conflicts the signed-in person may see (their own; a supervisor's teams').
+#[tauri::command(async)]
+pub fn conflicts(state: State<DeskState>) -> Reply<Vec<ConflictRecord>> {
+    let desk = state.desk()?;
+    desk.engine.conflicts(&desk.info.user, 100).map_err(|e| e.payload())
+}
+
+/// What the toolbar shows of sync: online, changes waiting, last sync, conflicts.
+#[tauri::command(async)]
+pub fn sync_status(state: State<DeskState>) -> Reply<SyncStatus> {
+    let desk = state.desk()?;
+    let mut status = desk.engine.sync_status(&desk.actor.user_id).map_err(|e| e.payload())?;
+    if let Some(hub) = &desk.hub {
+        status.online = hub.online.load(std::sync::atomic::Ordering::Relaxed);
+        status.problem = hub.problem.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    }
+    Ok(status)
 }
 
 #[tauri::command(async)]

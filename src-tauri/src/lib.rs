@@ -3,6 +3,7 @@
 
 mod commands;
 mod notifier;
+mod sync;
 mod timers;
 mod workspace;
 
@@ -14,9 +15,14 @@ pub fn run() {
             if let Err(e) = &state.0 {
                 eprintln!("casedesk: {} ({})", e.message, e.code);
             }
+            let hub = state.desk().ok().and_then(|d| d.hub.clone());
             tauri::Manager::manage(app, state);
             timers::run_in_background(app.handle().clone());
-            timers::deliver_in_background(app.handle().clone());
+            match hub {
+                // Joined to a hub, the hub sends email, SMS and webhooks.
+                Some(hub) => sync::run_in_background(app.handle().clone(), hub),
+                None => timers::deliver_in_background(app.handle().clone()),
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -38,6 +44,8 @@ pub fn run() {
             commands::check_form,
             commands::catalogue,
             commands::search_customers,
+            commands::sync_status,
+            commands::conflicts,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

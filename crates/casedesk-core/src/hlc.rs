@@ -14,6 +14,7 @@ pub const MAX_DRIFT_MS: i64 = 5 * 60 * 1000;
 
 /// A point in hybrid logical time; ordered by milliseconds, then counter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct HlcTime {
     /// Unix milliseconds: the latest wall-clock time this clock has seen.

@@ -215,6 +215,13 @@ fn an_offline_completion_by_the_assignee_beats_a_later_reassignment() {
     assert_eq!((done.assignee.as_deref(), done.outcome.as_deref()), (Some("alex"), Some("needs_fix")));
     assert_eq!(conflicts(&w.engine), [("alex".into(), "overrode".into(), "completed_over_reassignment".into())]);
     assert_eq!(a.engine.sync_status("alex").unwrap().conflicts, 1, "the desktop shows it");
+    let seen_by = |who: &str| {
+        let user = a.engine.read(|db| db.user(who)).unwrap().unwrap();
+        a.engine.conflicts(&user, 10).unwrap().len()
+    };
+    assert_eq!((seen_by("alex"), seen_by("sam"), seen_by("bea")), (1, 1, 0), "the actor and the supervisor");
+    let shown = a.engine.conflicts(&a.engine.read(|db| db.user("alex")).unwrap().unwrap(), 1).unwrap().remove(0);
+    assert_eq!(shown.ours["assignee"], "bea", "what stood is kept");
     assert_eq!(replicated(&a.engine), replicated(&w.engine));
 }
 

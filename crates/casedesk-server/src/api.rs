@@ -23,7 +23,8 @@ use uuid::Uuid;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
-    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases, board),
+    paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases, board,
+        crate::sync::push, crate::sync::changes, crate::sync::references, crate::sync::events),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -179,7 +180,7 @@ pub async fn list_cases(
     caller: Caller,
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<CaseSummary>>, ApiError> {
-    let Query(page) = page.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Query(page) = page?;
     let limit = page.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 500"));
@@ -242,7 +243,7 @@ pub async fn report(
     caller: Caller,
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<HistoricalReport>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Query(q) = query?;
     let range = ReportRange {
         from: q.from,
         to: q.to,

@@ -4,11 +4,13 @@
 //! - [`api`]: the REST endpoints and the OpenAPI document generated from them.
 //! - [`auth`]: passwords, tokens, the signed-in `Caller`.
 //! - [`error`]: `{code, message}` with the HTTP status it means.
+//! - [`sync`]: push, pull and reference blocks for desktops, and the change stream.
 //! - [`ACCESS`]: which role may call which endpoint (tested against the document).
 
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod sync;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -47,11 +49,17 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("get", "/api/reports", &["supervisor", "admin"]),
     ("get", "/api/board", &["supervisor", "admin"]),
     ("post", "/api/reports/cases", &["supervisor", "admin"]),
+    ("post", "/api/sync/push", &["signed_in"]),
+    ("get", "/api/sync/changes", &["signed_in"]),
+    ("post", "/api/sync/references", &["agent", "supervisor"]),
+    ("get", "/api/sync/events", &["signed_in"]),
     ("get", "/api/openapi.json", &["anyone"]),
 ];
 
 pub struct Hub {
     pub engine: Arc<Engine>,
+    /// The engine's last change number, for the change stream.
+    head: tokio::sync::watch::Sender<i64>,
     per_token: DefaultKeyedRateLimiter<String>,
     per_sign_in: DefaultKeyedRateLimiter<String>,
 }
@@ -59,8 +67,10 @@ pub struct Hub {
 impl Hub {
     pub fn new(engine: Arc<Engine>) -> Arc<Hub> {
         let n = |v: u32| NonZeroU32::new(v).expect("limits are positive");
+        let head = tokio::sync::watch::Sender::new(engine.head().unwrap_or(0));
         Arc::new(Hub {
             engine,
+            head,
             per_token: RateLimiter::keyed(Quota::per_second(n(REQUESTS_PER_SECOND)).allow_burst(n(BURST))),
             per_sign_in: RateLimiter::keyed(Quota::per_minute(n(SIGN_INS_PER_MINUTE))),
         })
@@ -74,6 +84,13 @@ impl Hub {
         self.per_token.check_key(&token_digest.to_string()).map_err(|_| Self::too_many())
     }
 
+    /// Tells the change stream's listeners if the engine's change number moved.
+    pub fn changed(&self) {
+        if let Ok(now) = self.engine.head() {
+            self.head.send_if_modified(|h| std::mem::replace(h, now) != now);
+        }
+    }
+
     pub fn limit_sign_in(&self, user: &str) -> Result<(), ApiError> {
         self.per_sign_in.check_key(&user.to_lowercase()).map_err(|_| Self::too_many())
     }
@@ -81,11 +98,15 @@ impl Hub {
 
 /// Runs what time drives (routing, service levels, escalation, timed business rules)
 /// once a second on a thread of its own: the hub decides these for the desktops
-/// connected to it.
-pub fn run_due_work_in_background(engine: Arc<Engine>) {
+/// connected to it. Between rounds it tells the change stream what moved (the REST API
+/// and the timers change rows too, not only pushes).
+pub fn run_due_work_in_background(hub: Arc<Hub>) {
     std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        if let Err(e) = engine.run_due_work() {
+        for _ in 0..4 {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            hub.changed();
+        }
+        if let Err(e) = hub.engine.run_due_work() {
             eprintln!("casedesk-server: the timers failed: {e}");
         }
     });
@@ -107,6 +128,10 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/reports", get(api::report))
         .route("/api/board", get(api::board))
         .route("/api/reports/cases", post(api::report_cases))
+        .route("/api/sync/push", post(sync::push))
+        .route("/api/sync/changes", get(sync::changes))
+        .route("/api/sync/references", post(sync::references))
+        .route("/api/sync/events", get(sync::events))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         // A body announced too large is refused before it is read; one without a length

@@ -65,8 +65,9 @@ async fn main() {
         .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
     eprintln!("casedesk-server: serving {} on http://{listen}", dir.display());
     let engine = Arc::new(engine);
-    casedesk_server::run_due_work_in_background(engine.clone());
-    let app = router(Hub::new(engine));
+    let hub = Hub::new(engine);
+    casedesk_server::run_due_work_in_background(hub.clone());
+    let app = router(hub);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

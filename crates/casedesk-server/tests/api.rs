@@ -193,6 +193,9 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
             if *path == "/api/reports" {
                 concrete.push_str("?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z");
             }
+            if *path == "/api/sync/changes" {
+                concrete.push_str("?cursor=0&limit=5");
+            }
             let body = match (*method, *path) {
                 ("post", "/api/login") => Some(json!({ "user": "bea", "password": PASSWORD })),
                 ("post", "/api/cases") => {
@@ -213,6 +216,8 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
                 ("post", "/api/cases/{reference}/rule-trial") => Some(json!({
                     "rule": "id = \"x\"\non = \"case_created\"\nactions = [{ raise_priority = 1 }]\n"
                 })),
+                ("post", "/api/sync/push") => Some(json!({ "commands": [] })),
+                ("post", "/api/sync/references") => Some(json!({ "client_id": "desk-t", "prefix": "TEC", "size": 10 })),
                 _ => None,
             };
             let status = s.call(method, &concrete, token.as_deref(), body).status().as_u16();

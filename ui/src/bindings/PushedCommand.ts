@@ -17,7 +17,11 @@ command_id: string,
 /**
  * How far the replica had pulled when its user made the command.
  */
-seen_cursor: number, hlc: HlcTime, command: Command, 
+seen_cursor: number, hlc: HlcTime, 
+/**
+ * One of the engine's commands, as the desktop sends them (`{"kind": ...}`).
+ */
+command: Command, 
 /**
  * The reference number a case made by this command took from the client's block.
  */

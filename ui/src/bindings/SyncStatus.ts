@@ -9,6 +9,14 @@ export type SyncStatus = {
  */
 joined: boolean, 
 /**
+ * Whether the last round reached the hub (the shell, which talks to it, says).
+ */
+online: boolean, 
+/**
+ * Why the last round failed, if it did.
+ */
+problem: string | null, 
+/**
  * Commands made here that the hub has not recorded yet.
  */
 waiting: number, 

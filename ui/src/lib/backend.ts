@@ -20,6 +20,8 @@ import type { IntentSuggestions } from "../bindings/IntentSuggestions";
 import type { NotificationCentre } from "../bindings/NotificationCentre";
 import type { WorkbinPage } from "../bindings/WorkbinPage";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
+import type { SyncStatus } from "../bindings/SyncStatus";
+import type { ConflictRecord } from "../bindings/ConflictRecord";
 
 /** An engine error as it crosses IPC: a stable code and a message naming field and rule. */
 export class BackendError extends Error {
@@ -60,4 +62,6 @@ export const backend = {
   searchCustomers: (query: string, limit = 8) => call<Customer[]>("search_customers", { query, limit }),
   catalogue: () => call<Catalogue>("catalogue"),
   exportReport: (range: ReportRange) => call<string>("export_report", { range }),
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  conflicts: () => call<ConflictRecord[]>("conflicts"),
 };

@@ -2,7 +2,7 @@
 // SLA clock in words.
 import { describe, expect, it } from "vitest";
 import { BackendError } from "./backend";
-import { dueIn, fieldErrorOf, formValues, slaText } from "./format";
+import { dueIn, fieldErrorOf, formValues, slaText, syncSummary } from "./format";
 import type { FieldDef } from "../bindings/FieldDef";
 import type { SlaClock } from "../bindings/SlaClock";
 
@@ -46,5 +46,17 @@ describe("dueIn", () => {
     expect(dueIn("2026-12-04T13:30:00Z", now)).toBe("in 2 d 3 h");
     expect(dueIn("2026-12-02T09:55:00Z", now)).toBe("5 min ago");
     expect(dueIn("2026-12-02T10:00:20Z", now)).toBe("in 0 min");
+  });
+});
+
+describe("syncSummary", () => {
+  const base = { joined: true, online: true, problem: null, waiting: 0, conflicts: 0, last_sync: null };
+  it("says online or offline, what waits and the conflicts in words", () => {
+    expect(syncSummary(base).state).toBe("Online");
+    expect(syncSummary({ ...base, online: false }).state).toBe("Offline");
+    expect(syncSummary({ ...base, waiting: 1 }).waiting).toBe("1 change waiting");
+    expect(syncSummary({ ...base, waiting: 3 }).waiting).toBe("3 changes waiting");
+    expect(syncSummary({ ...base, conflicts: 2 }).conflicts).toBe("2 conflicts");
+    expect(syncSummary(base).title).toBe("Not synced yet");
   });
 });

@@ -1,5 +1,6 @@
 // Display helpers: wording only, no domain rules.
 import { BackendError } from "./backend";
+import type { SyncStatus } from "../bindings/SyncStatus";
 import type { FieldDef } from "../bindings/FieldDef";
 import type { ServiceLevel } from "../bindings/ServiceLevel";
 import type { SlaClock } from "../bindings/SlaClock";
@@ -89,6 +90,17 @@ export function dueIn(iso: string, now: number): string {
     return [d ? `${d} d` : "", h ? `${h} h` : "", !d && min ? `${min} min` : ""].filter(Boolean).join(" ") || "0 min";
   };
   return minutes >= 0 ? `in ${span(minutes)}` : `${span(-minutes)} ago`;
+}
+
+/** The toolbar's words for sync: its state, what waits, and the conflicts. */
+export function syncSummary(s: SyncStatus): { state: string; title: string; waiting: string; conflicts: string } {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return {
+    state: s.online ? "Online" : "Offline",
+    title: s.last_sync ? `Last sync ${when(s.last_sync)}` : "Not synced yet",
+    waiting: `${plural(s.waiting, "change", "changes")} waiting`,
+    conflicts: plural(s.conflicts, "conflict", "conflicts"),
+  };
 }
 
 /** Any engine error split into the field it names (or "") and its rule, for a form. */

@@ -42,7 +42,7 @@ pub use attachments::sanitise_file_name;
 pub use automation::{RuleTrial, TrialSubject};
 pub use catalogue::{CaseTypeSource, Catalogue, QueueEntry, StaffMember};
 pub use notifications::NotificationCentre;
-pub use replica::{sync_once, HubLink, SyncRound, SyncStatus};
+pub use replica::{sync_once, ConflictRecord, HubLink, SyncRound, SyncStatus};
 pub use reports::{Board, HistoricalReport};
 pub use routing::RouteTarget;
 pub use sync::{ChangePage, PushOutcome, PushedCommand, ReferenceBlock};

@@ -36,6 +36,10 @@ pub const BLOCK_LOW: i64 = 250;
 pub struct SyncStatus {
     /// False for a standalone workspace (no hub).
     pub joined: bool,
+    /// Whether the last round reached the hub (the shell, which talks to it, says).
+    pub online: bool,
+    /// Why the last round failed, if it did.
+    pub problem: Option<String>,
     /// Commands made here that the hub has not recorded yet.
     #[ts(type = "number")]
     pub waiting: i64,
@@ -43,6 +47,26 @@ pub struct SyncStatus {
     #[ts(type = "number")]
     pub conflicts: i64,
     pub last_sync: Option<DateTime<Utc>>,
+}
+
+/// A conflict as the desktop shows it: what the command brought and what stood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConflictRecord {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// refused | superseded | overrode
+    pub kind: String,
+    pub code: String,
+    pub message: String,
+    pub case_id: Option<Uuid>,
+    pub case_reference: Option<String>,
+    pub task_id: Option<Uuid>,
+    #[ts(type = "unknown")]
+    pub theirs: serde_json::Value,
+    #[ts(type = "unknown")]
+    pub ours: serde_json::Value,
 }
 
 /// The hub as a desktop reaches it (HTTP in the shell; in memory in tests).
@@ -198,12 +222,39 @@ impl Engine {
             let conn = db.connection_ref();
             Ok(SyncStatus {
                 joined: state(conn, "client_id")?.is_some(),
+                online: false,
+                problem: None,
                 waiting: crate::store::sync::waiting(conn)?,
                 conflicts: crate::store::sync::conflicts_of(conn, user)?,
                 last_sync: state(conn, "last_sync")?
                     .and_then(|v| v.parse().ok())
                     .and_then(DateTime::<Utc>::from_timestamp_millis),
             })
+        })
+    }
+
+    /// The newest conflicts `user` may see: their own, and a supervisor's teams' (the
+    /// cases they may see), at most `limit`.
+    pub fn conflicts(&self, user: &crate::model::User, limit: u32) -> Result<Vec<ConflictRecord>> {
+        self.read(|db| {
+            let mut out = vec![];
+            for c in crate::store::sync::conflicts(db.connection_ref(), 500)? {
+                let oversees =
+                    user.roles.iter().any(|r| matches!(r, crate::model::Role::Supervisor | crate::model::Role::Admin));
+                let visible = c.actor == user.id
+                    || (oversees
+                        && match c.case_id.map(|id| db.case(id)).transpose()?.flatten() {
+                            Some(case) => super::permissions::can_see_case(user, &case, &db.tasks_of_case(case.id)?),
+                            None => false,
+                        });
+                if visible {
+                    out.push(c);
+                }
+                if out.len() as u32 >= limit {
+                    break;
+                }
+            }
+            Ok(out)
         })
     }
 

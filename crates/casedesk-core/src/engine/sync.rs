@@ -27,6 +27,8 @@ pub const MAX_CLIENT_BLOCK: i64 = 100_000;
 
 /// A command as a replica pushes it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct PushedCommand {
     /// The replica that made it, and its place in that replica's own order (from 1).
@@ -39,6 +41,8 @@ pub struct PushedCommand {
     #[ts(type = "number")]
     pub seen_cursor: i64,
     pub hlc: HlcTime,
+    /// One of the engine's commands, as the desktop sends them (`{"kind": ...}`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub command: Command,
     /// The reference number a case made by this command took from the client's block.
     #[serde(default)]
@@ -74,6 +78,7 @@ pub struct ReferenceBlock {
 
 /// What became of a pushed command, in the order of record (`push_seq`, from 1, no gaps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct PushOutcome {
     #[ts(type = "number")]
@@ -173,6 +178,11 @@ impl Engine {
             tx.set_sync_state_once("epoch", &Uuid::new_v4().to_string())?;
             Ok(crate::store::sync::state(tx, "epoch")?.unwrap_or_default())
         })
+    }
+
+    /// The last change number of this database's rows.
+    pub fn head(&self) -> Result<i64> {
+        self.read(|db| changes::head(db.connection_ref(), "main"))
     }
 
     /// Up to `limit` rows changed after `cursor`, for a signed-in user's replica.

@@ -30,14 +30,15 @@ pub const LOCAL_TABLES: &[&str] = &[
     "client_reference_blocks",
 ];
 
-/// One SQLite value as it travels in a pull (blobs as hex).
+/// One SQLite value as it travels in a pull: integers and text as JSON, a real as
+/// `{"r": 1.5}` and a blob as `{"b": "<hex>"}`, so every JSON value has one reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Cell {
     Null,
     Int(i64),
-    Real(f64),
+    Real { r: f64 },
     Text(String),
     Blob { b: String },
 }
@@ -47,7 +48,7 @@ impl Cell {
         match v {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Int(i),
-            ValueRef::Real(f) => Cell::Real(f),
+            ValueRef::Real(r) => Cell::Real { r },
             ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
             ValueRef::Blob(b) => Cell::Blob { b: hex::encode(b) },
         }
@@ -57,7 +58,7 @@ impl Cell {
         Ok(match self {
             Cell::Null => Value::Null,
             Cell::Int(i) => Value::Integer(*i),
-            Cell::Real(f) => Value::Real(*f),
+            Cell::Real { r } => Value::Real(*r),
             Cell::Text(t) => Value::Text(t.clone()),
             Cell::Blob { b } => Value::Blob(hex::decode(b).map_err(|_| Error::field("rows", "a blob is not hex"))?),
         })

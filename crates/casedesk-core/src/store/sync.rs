@@ -124,6 +124,33 @@ pub fn prefixes_running_low(conn: &Connection, low: i64) -> Result<Vec<String>> 
     Ok(out)
 }
 
+/// The newest conflicts, with their case's reference.
+pub fn conflicts(conn: &Connection, limit: i64) -> Result<Vec<crate::engine::replica::ConflictRecord>> {
+    let mut st = conn.prepare_cached(
+        "SELECT k.id, k.at, k.actor, k.kind, k.code, k.message, k.case_id, c.reference, k.task_id, k.theirs, k.ours
+         FROM conflicts k LEFT JOIN cases c ON c.id = k.case_id ORDER BY k.at DESC, k.push_seq DESC LIMIT ?1",
+    )?;
+    let rows = st.query_map([limit], |r| {
+        let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+            Ok(r.get::<_, Option<String>>(i)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
+        };
+        Ok(crate::engine::replica::ConflictRecord {
+            id: r.get(0)?,
+            at: crate::clock::from_millis(r.get(1)?),
+            actor: r.get(2)?,
+            kind: r.get(3)?,
+            code: r.get(4)?,
+            message: r.get(5)?,
+            case_id: r.get(6)?,
+            case_reference: r.get(7)?,
+            task_id: r.get(8)?,
+            theirs: json(9)?,
+            ours: json(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// A value of this database's sync state.
 pub fn state(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
