@@ -68,7 +68,7 @@ pub fn conflicts(state: State<DeskState>) -> Reply<Vec<ConflictRecord>> {
 #[tauri::command(async)]
 pub fn sync_status(state: State<DeskState>) -> Reply<SyncStatus> {
     let desk = state.desk()?;
-    let mut status = desk.engine.sync_status(&desk.actor.user_id).map_err(|e| e.payload())?;
+    let mut status = desk.engine.sync_status(&desk.info.user).map_err(|e| e.payload())?;
     if let Some(hub) = &desk.hub {
         status.online = hub.online.load(std::sync::atomic::Ordering::Relaxed);
         status.problem = hub.problem.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -21,6 +21,6 @@ problem: string | null,
  */
 waiting: number, 
 /**
- * Conflicts the hub recorded for this user's commands.
+ * Conflicts this user may see (their own; a supervisor's teams').
  */
 conflicts: number, last_sync: string | null, };

@@ -52,8 +52,8 @@ describe("dueIn", () => {
 describe("syncSummary", () => {
   const base = { joined: true, online: true, problem: null, waiting: 0, conflicts: 0, last_sync: null };
   it("says online or offline, what waits and the conflicts in words", () => {
-    expect(syncSummary(base).state).toBe("Online");
-    expect(syncSummary({ ...base, online: false }).state).toBe("Offline");
+    expect(syncSummary(base).state).toBe("Hub online");
+    expect(syncSummary({ ...base, online: false }).state).toBe("Hub offline");
     expect(syncSummary({ ...base, waiting: 1 }).waiting).toBe("1 change waiting");
     expect(syncSummary({ ...base, waiting: 3 }).waiting).toBe("3 changes waiting");
     expect(syncSummary({ ...base, conflicts: 2 }).conflicts).toBe("2 conflicts");

@@ -96,11 +96,21 @@ export function dueIn(iso: string, now: number): string {
 export function syncSummary(s: SyncStatus): { state: string; title: string; waiting: string; conflicts: string } {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   return {
-    state: s.online ? "Online" : "Offline",
+    state: s.online ? "Hub online" : "Hub offline",
     title: s.last_sync ? `Last sync ${when(s.last_sync)}` : "Not synced yet",
     waiting: `${plural(s.waiting, "change", "changes")} waiting`,
     conflicts: plural(s.conflicts, "conflict", "conflicts"),
   };
+}
+
+/** A conflict's kind in words (the kinds are the engine's: refused, superseded, overrode). */
+export function conflictKind(kind: string): string {
+  const words: Record<string, string> = {
+    refused: "Refused",
+    superseded: "Superseded by an earlier change",
+    overrode: "Applied over a change not yet seen",
+  };
+  return words[kind] ?? humanise(kind);
 }
 
 /** Any engine error split into the field it names (or "") and its rule, for a form. */

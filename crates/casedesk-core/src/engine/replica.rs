@@ -43,7 +43,7 @@ pub struct SyncStatus {
     /// Commands made here that the hub has not recorded yet.
     #[ts(type = "number")]
     pub waiting: i64,
-    /// Conflicts the hub recorded for this user's commands.
+    /// Conflicts this user may see (their own; a supervisor's teams').
     #[ts(type = "number")]
     pub conflicts: i64,
     pub last_sync: Option<DateTime<Utc>>,
@@ -217,7 +217,8 @@ impl Engine {
     }
 
     /// What the toolbar shows for `user`.
-    pub fn sync_status(&self, user: &str) -> Result<SyncStatus> {
+    pub fn sync_status(&self, user: &crate::model::User) -> Result<SyncStatus> {
+        let conflicts = self.conflicts(user, 1_000)?.len() as i64;
         self.read(|db| {
             let conn = db.connection_ref();
             Ok(SyncStatus {
@@ -225,7 +226,7 @@ impl Engine {
                 online: false,
                 problem: None,
                 waiting: crate::store::sync::waiting(conn)?,
-                conflicts: crate::store::sync::conflicts_of(conn, user)?,
+                conflicts,
                 last_sync: state(conn, "last_sync")?
                     .and_then(|v| v.parse().ok())
                     .and_then(DateTime::<Utc>::from_timestamp_millis),

@@ -101,11 +101,6 @@ pub fn waiting(conn: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// Conflicts recorded for `user`'s commands.
-pub fn conflicts_of(conn: &Connection, user: &str) -> Result<i64> {
-    Ok(conn.prepare_cached("SELECT count(*) FROM conflicts WHERE actor = ?1")?.query_row([user], |r| r.get(0))?)
-}
-
 /// The reference prefixes of the published case types for which this database's blocks
 /// hold fewer than `low` numbers.
 pub fn prefixes_running_low(conn: &Connection, low: i64) -> Result<Vec<String>> {
