@@ -1,8 +1,8 @@
 //! Which workspace this desk opens, and as whom.
 
-use crate::sync::HubConnection;
 use casedesk_core::model::WorkspaceInfo;
 use casedesk_core::{demo, Actor, Engine, ErrorPayload, OpenOptions, SystemClock};
+use casedesk_link::HubConnection;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::Manager;
@@ -82,7 +82,7 @@ fn join(engine: &Engine, url: &str, user: &str) -> Result<Arc<HubConnection>, Er
     let hub = HubConnection::new(url, user, &password);
     if engine.users().map_err(|e| e.payload())?.is_empty() {
         let runtime = tauri::async_runtime::handle().inner().clone();
-        crate::sync::round(engine, &hub, runtime).map_err(|e| e.payload())?;
+        casedesk_link::round(engine, &hub, runtime).map_err(|e| e.payload())?;
     }
     Ok(hub)
 }

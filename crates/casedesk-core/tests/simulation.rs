@@ -35,6 +35,8 @@ fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| {
         let w = world();
+        // The demo's notification rules, so commands write deliveries as they would.
+        casedesk_core::demo::notifications::configure(&w.engine).unwrap();
         w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
         let desk_dir = tempfile::tempdir().unwrap();
         let desk = Engine::open(desk_dir.path(), w.clock.clone(), OpenOptions::default()).unwrap();

@@ -1,7 +1,7 @@
 //! The demo workspace: the shipped case types, a small team, customers and cases in
 //! several states, so a new user sees a working desk at first start.
 
-mod notifications;
+pub mod notifications;
 
 use crate::command::Command;
 use crate::error::Result;

@@ -328,33 +328,17 @@ impl Tx<'_> {
             let cols = s.key.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
             format!("({cols}) IN (SELECT {ks} FROM temp.touched WHERE tbl = '{}')", s.name)
         };
-        // Deletes first, so no upsert meets a unique value that is about to go.
+        // Every touched row goes, then the mirror's come back: a row of this desk's may
+        // hold a unique value (a delivery's event and rule) that the hub's row with
+        // another key holds, so no row may be written while a touched one is still here.
         for s in &shapes {
-            let q = quoted(&s.name);
-            let same =
-                s.key.iter().map(|k| format!("m.{0} = main.{q}.{0}", quoted(k))).collect::<Vec<_>>().join(" AND ");
-            self.execute(
-                &format!(
-                    "DELETE FROM main.{q} WHERE {} AND NOT EXISTS (SELECT 1 FROM mirror.{q} m WHERE {same})",
-                    in_touched(s)
-                ),
-                [],
-            )?;
+            self.execute(&format!("DELETE FROM main.{} WHERE {}", quoted(&s.name), in_touched(s)), [])?;
         }
         for s in &shapes {
             let q = quoted(&s.name);
             let cols = s.columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
-            let updates: Vec<String> = s
-                .columns
-                .iter()
-                .filter(|c| !s.key.contains(c))
-                .map(|c| format!("{0} = excluded.{0}", quoted(c)))
-                .collect();
-            let action =
-                if updates.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", updates.join(", ")) };
-            let key = s.key.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
             self.execute(
-                &format!("INSERT INTO main.{q} ({cols}) SELECT {cols} FROM mirror.{q} WHERE {} ON CONFLICT ({key}) DO {action}", in_touched(s)),
+                &format!("INSERT INTO main.{q} ({cols}) SELECT {cols} FROM mirror.{q} WHERE {}", in_touched(s)),
                 [],
             )?;
         }
