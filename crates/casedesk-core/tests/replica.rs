@@ -4,7 +4,6 @@
 mod common;
 
 use casedesk_core::engine::{sync_once, ChangePage, HubLink, PushOutcome, PushedCommand, ReferenceBlock};
-use casedesk_core::store::changes;
 use casedesk_core::{Actor, Command, Engine, OpenOptions};
 use common::*;
 use std::cell::Cell;
@@ -59,30 +58,6 @@ impl Desk<'_> {
     fn sync(&self) {
         sync_once(&self.engine, &self.link).unwrap();
     }
-}
-
-/// Every replicated row, in key order, as text.
-fn replicated(engine: &Engine) -> String {
-    engine
-        .read(|db| {
-            let conn = db.connection_ref();
-            let mut out = String::new();
-            for shape in changes::shapes(conn, "main")? {
-                let order = shape.key.join(", ");
-                let mut st = conn.prepare(&format!("SELECT * FROM \"{}\" ORDER BY {order}", shape.name))?;
-                let n = st.column_count();
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    out.push_str(&shape.name);
-                    for i in 0..n {
-                        out.push_str(&format!(" {:?}", r.get_ref(i)?));
-                    }
-                    out.push('\n');
-                }
-            }
-            Ok(out)
-        })
-        .unwrap()
 }
 
 fn user(engine: &Engine, id: &str) -> casedesk_core::model::User {

@@ -12,7 +12,6 @@ mod common;
 
 use casedesk_core::engine::{sync_once, ChangePage, HubLink, PushOutcome, PushedCommand, ReferenceBlock};
 use casedesk_core::model::{TaskState, User};
-use casedesk_core::store::changes;
 use casedesk_core::{Actor, Clock, Command, Engine, Error, ManualClock, OpenOptions};
 use chrono::{DateTime, Duration, Utc};
 use common::*;
@@ -265,29 +264,6 @@ fn random_command(rng: &mut StdRng, desk: &Desk) -> Option<Command> {
             })
         }
     }
-}
-
-fn replicated(engine: &Engine) -> String {
-    engine
-        .read(|db| {
-            let conn = db.connection_ref();
-            let mut out = String::new();
-            for shape in changes::shapes(conn, "main")? {
-                let order = shape.key.join(", ");
-                let mut st = conn.prepare(&format!("SELECT * FROM \"{}\" ORDER BY {order}", shape.name))?;
-                let n = st.column_count();
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    out.push_str(&shape.name);
-                    for i in 0..n {
-                        out.push_str(&format!(" {:?}", r.get_ref(i)?));
-                    }
-                    out.push('\n');
-                }
-            }
-            Ok(out)
-        })
-        .unwrap()
 }
 
 fn count(engine: &Engine, sql: &str) -> i64 {

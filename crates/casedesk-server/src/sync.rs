@@ -3,12 +3,12 @@
 //! there is something to pull (desktops that cannot keep it open poll instead). The
 //! protocol's rules are the engine's (`engine::sync`, `engine::replica`).
 
+use crate::api::blocking;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::Hub;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use casedesk_core::engine::{ChangePage, PushOutcome, PushedCommand, ReferenceBlock};
@@ -21,15 +21,6 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The most commands one push carries.
 pub const MAX_PUSH: usize = 200;
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> casedesk_core::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(ApiError::from)
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -146,3 +146,27 @@ impl World {
             .unwrap()
     }
 }
+
+/// Every replicated row (sync), in key order, as text: two replicas agree when theirs match.
+pub fn replicated(engine: &Engine) -> String {
+    engine
+        .read(|db| {
+            let conn = db.connection_ref();
+            let mut out = String::new();
+            for shape in casedesk_core::store::changes::shapes(conn, "main")? {
+                let order = shape.key.join(", ");
+                let mut st = conn.prepare(&format!("SELECT * FROM \"{}\" ORDER BY {order}", shape.name))?;
+                let n = st.column_count();
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    out.push_str(&shape.name);
+                    for i in 0..n {
+                        out.push_str(&format!(" {:?}", r.get_ref(i)?));
+                    }
+                    out.push('\n');
+                }
+            }
+            Ok(out)
+        })
+        .unwrap()
+}
