@@ -4,7 +4,7 @@
 mod common;
 
 use casedesk_core::engine::{sync_once, ChangePage, HubLink, PushOutcome, PushedCommand, ReferenceBlock};
-use casedesk_core::{Actor, Command, Engine, OpenOptions};
+use casedesk_core::{Actor, Clock, Command, Engine, OpenOptions};
 use common::*;
 use std::cell::Cell;
 
@@ -252,4 +252,52 @@ fn a_note_made_offline_applies_even_to_a_case_closed_meanwhile() {
     assert_eq!(w.engine.case_detail(case).unwrap().notes.len(), 1);
     assert!(conflicts(&w.engine).is_empty());
     assert_eq!(replicated(&a.engine), replicated(&w.engine));
+}
+
+#[test]
+fn an_agent_offline_for_thirty_days_with_ten_thousand_changes_reconnects_and_converges() {
+    const CHANGES: usize = 10_000;
+    let w = world();
+    let shared = w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    a.link.offline.set(true);
+    let start = w.clock.now();
+    let mut made: Vec<(uuid::Uuid, String)> = vec![];
+    let mut hub_notes = 0;
+    for n in 0..CHANGES {
+        // A third of the changes each day, for thirty days.
+        if n % (CHANGES / 30) == 0 {
+            w.clock.advance(chrono::Duration::days(1));
+        }
+        if n % 40 == 0 {
+            let e = a.engine.submit(&alex(), new_case(&format!("Made offline, #{n}"))).unwrap();
+            made.push((created(&e), e.reference.unwrap()));
+        } else {
+            let case_id = if n % 3 == 0 { shared } else { made[n % made.len()].0 };
+            a.engine.submit(&alex(), Command::AddNote { case_id, body: format!("offline note #{n}") }).unwrap();
+        }
+        // The desk keeps trying; the hub's day goes on without it.
+        if n % 1_000 == 999 {
+            assert!(sync_once(&a.engine, &a.link).is_err(), "still offline");
+            w.engine
+                .execute(&bea(), Command::AddNote { case_id: shared, body: format!("from the office #{n}") })
+                .unwrap();
+            hub_notes += 1;
+        }
+    }
+    assert!(w.clock.now() - start >= chrono::Duration::days(30));
+    assert_eq!(a.engine.sync_status(&user(&a.engine, "alex")).unwrap().waiting, CHANGES as i64);
+
+    a.link.offline.set(false);
+    let back = sync_once(&a.engine, &a.link).unwrap();
+    assert_eq!(back.pushed, CHANGES);
+    assert_eq!(a.engine.sync_status(&user(&a.engine, "alex")).unwrap().waiting, 0);
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
+    assert!(conflicts(&w.engine).is_empty(), "notes and new cases always apply");
+    for (id, reference) in &made {
+        assert_eq!(&w.engine.case_detail(*id).unwrap().case.reference, reference, "a reference shown stays");
+    }
+    let offline_notes = (CHANGES - made.len()) as i64;
+    assert_eq!(count(&w.engine, "SELECT count(*) FROM notes"), offline_notes + hub_notes);
 }

@@ -11,7 +11,6 @@
 mod common;
 
 use casedesk_core::engine::{sync_once, ChangePage, HubLink, PushOutcome, PushedCommand, ReferenceBlock};
-use casedesk_core::model::{TaskState, User};
 use casedesk_core::{Actor, Clock, Command, Engine, Error, ManualClock, OpenOptions};
 use chrono::{DateTime, Duration, Utc};
 use common::*;
@@ -266,10 +265,6 @@ fn random_command(rng: &mut StdRng, desk: &Desk) -> Option<Command> {
     }
 }
 
-fn count(engine: &Engine, sql: &str) -> i64 {
-    engine.read(|db| Ok(db.connection_ref().query_row(sql, [], |r| r.get(0))?)).unwrap()
-}
-
 fn run(seed: u64) {
     let Template { hub: template_dir, start, .. } = template();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -344,63 +339,8 @@ fn run(seed: u64) {
         }
     }
     let hub = hub.borrow();
-    let truth = replicated(&hub.engine);
-    for d in &desks {
-        assert_eq!(d.engine.sync_status(&user(&d.engine, &d.actor.user_id)).unwrap().waiting, 0, "seed {seed}");
-        assert!(replicated(&d.engine) == truth, "seed {seed}: {} differs from the hub", d.client_id);
-    }
-    // Every command made was applied once or became a conflict, and nothing happened twice.
-    let pending: i64 = desks.iter().map(|d| count(&d.engine, "SELECT count(*) FROM pending_commands")).sum();
-    assert_eq!(pending, made, "seed {seed}: every command made is kept");
-    assert_eq!(count(&hub.engine, "SELECT count(*) FROM pushed_commands"), made, "seed {seed}: each recorded once");
-    assert_eq!(
-        count(&hub.engine, "SELECT count(*) FROM pushed_commands WHERE conflict IS NOT NULL"),
-        count(&hub.engine, "SELECT count(*) FROM conflicts"),
-        "seed {seed}: every refusal is a conflict record"
-    );
-    let applied_notes = count(
-        &hub.engine,
-        "SELECT count(*) FROM pushed_commands WHERE conflict IS NULL AND json_extract(command, '$.type') = 'add_note'",
-    );
-    assert_eq!(count(&hub.engine, "SELECT count(*) FROM notes"), applied_notes, "seed {seed}: notes once");
-    assert_eq!(
-        count(&hub.engine, "SELECT count(*) FROM (SELECT task_id FROM events WHERE kind = 'task_completed' GROUP BY task_id HAVING count(*) > 1)"),
-        0,
-        "seed {seed}: no task completed twice"
-    );
-    assert_eq!(
-        count(
-            &hub.engine,
-            "SELECT count(*) FROM (SELECT event_seq FROM outbox GROUP BY event_seq, topic HAVING count(*) > 1)"
-        ),
-        0,
-        "seed {seed}: no notification queued twice"
-    );
-    assert_eq!(
-        count(&hub.engine, "SELECT count(*) FROM events WHERE kind = 'case_created'"),
-        count(&hub.engine, "SELECT count(*) FROM cases"),
-        "seed {seed}: every case created once"
-    );
-    let open_held = hub
-        .engine
-        .read(|db| {
-            let cases = db.case_summaries(1000, 0)?;
-            let mut n = 0;
-            for c in cases {
-                n += db
-                    .tasks_of_case(c.id)?
-                    .iter()
-                    .filter(|t| t.state == TaskState::Assigned && t.assignee.is_none())
-                    .count();
-            }
-            Ok(n)
-        })
-        .unwrap();
-    assert_eq!(open_held, 0, "seed {seed}: an assigned task has its one assignee");
-}
-
-fn user(engine: &Engine, id: &str) -> User {
-    engine.read(|db| db.user(id)).unwrap().unwrap()
+    let desks: Vec<&Engine> = desks.iter().map(|d| &d.engine).collect();
+    assert_converged(&hub.engine, &desks, made, 0, &format!("seed {seed}"));
 }
 
 /// Runs this part's share of the seeds (four parts, so the test threads share them).

@@ -2,7 +2,7 @@
 
 use casedesk_core::command::Executed;
 use casedesk_core::demo;
-use casedesk_core::model::{Role, Task};
+use casedesk_core::model::{Role, Task, TaskState};
 use casedesk_core::{Actor, Command, Engine, ManualClock, OpenOptions};
 use chrono::TimeZone;
 use serde_json::{Map, Value};
@@ -169,4 +169,55 @@ pub fn replicated(engine: &Engine) -> String {
             Ok(out)
         })
         .unwrap()
+}
+
+pub fn count(engine: &Engine, sql: &str) -> i64 {
+    engine.read(|db| Ok(db.connection_ref().query_row(sql, [], |r| r.get(0))?)).unwrap()
+}
+
+/// After sync has healed: every desk holds the hub's rows with nothing waiting, every
+/// command made (`made`, across desks) was recorded once and applied or became a
+/// conflict, and nothing happened twice. `notes_before` is the hub's notes not made by
+/// pushed commands.
+pub fn assert_converged(hub: &Engine, desks: &[&Engine], made: i64, notes_before: i64, label: &str) {
+    let truth = replicated(hub);
+    for (i, d) in desks.iter().enumerate() {
+        let waiting = d.read(|db| casedesk_core::store::sync::waiting(db.connection_ref())).unwrap();
+        assert_eq!(waiting, 0, "{label}: desk {i} has nothing waiting");
+        assert!(replicated(d) == truth, "{label}: desk {i} differs from the hub");
+    }
+    let pending: i64 = desks.iter().map(|d| count(d, "SELECT count(*) FROM pending_commands")).sum();
+    assert_eq!(pending, made, "{label}: every command made is kept");
+    assert_eq!(count(hub, "SELECT count(*) FROM pushed_commands"), made, "{label}: each recorded once");
+    assert_eq!(
+        count(hub, "SELECT count(*) FROM pushed_commands WHERE conflict IS NOT NULL"),
+        count(hub, "SELECT count(*) FROM conflicts"),
+        "{label}: every refusal is a conflict record"
+    );
+    let applied_notes = count(
+        hub,
+        "SELECT count(*) FROM pushed_commands WHERE conflict IS NULL AND json_extract(command, '$.type') = 'add_note'",
+    );
+    assert_eq!(count(hub, "SELECT count(*) FROM notes"), notes_before + applied_notes, "{label}: notes once");
+    let twice = "SELECT count(*) FROM (SELECT task_id FROM events WHERE kind = 'task_completed' GROUP BY task_id HAVING count(*) > 1)";
+    assert_eq!(count(hub, twice), 0, "{label}: no task completed twice");
+    let queued_twice =
+        "SELECT count(*) FROM (SELECT event_seq FROM outbox GROUP BY event_seq, topic HAVING count(*) > 1)";
+    assert_eq!(count(hub, queued_twice), 0, "{label}: no notification queued twice");
+    assert_eq!(
+        count(hub, "SELECT count(*) FROM events WHERE kind = 'case_created'"),
+        count(hub, "SELECT count(*) FROM cases"),
+        "{label}: every case created once"
+    );
+    let unheld = hub
+        .read(|db| {
+            let mut n = 0;
+            for c in db.case_summaries(100_000, 0)? {
+                let tasks = db.tasks_of_case(c.id)?;
+                n += tasks.iter().filter(|t| t.state == TaskState::Assigned && t.assignee.is_none()).count();
+            }
+            Ok(n)
+        })
+        .unwrap();
+    assert_eq!(unheld, 0, "{label}: an assigned task has its one assignee");
 }

@@ -1,7 +1,7 @@
 //! `casedesk-replica --hub URL --user ID --data-dir DIR [--make N] [--seed S]`
 //!
 //! A desk without a window (password in `CASEDESK_PASSWORD`), for tests on real processes:
-//! it joins the hub, makes commands (notes and new cases) until it has made N in all,
+//! it joins the hub, makes commands (new cases, notes, taking waiting tasks) until it has made N in all,
 //! counting across restarts, syncing after each, then syncs until nothing waits and
 //! prints `converged`. It may be killed at any point and started again.
 
@@ -28,7 +28,7 @@ fn made(engine: &Engine) -> i64 {
     engine.read(|db| Ok(db.connection_ref().query_row(sql, [], |r| r.get(0))?)).unwrap_or(0)
 }
 
-fn command(rng: &mut rand::rngs::StdRng, engine: &Engine, n: i64) -> Option<Command> {
+fn command(rng: &mut rand::rngs::StdRng, engine: &Engine, user: &str, n: i64) -> Option<Command> {
     let cases = engine.case_summaries(50, 0).ok()?;
     if cases.is_empty() || rng.random_bool(0.25) {
         return Some(Command::CreateCase {
@@ -44,6 +44,12 @@ fn command(rng: &mut rand::rngs::StdRng, engine: &Engine, n: i64) -> Option<Comm
         });
     }
     let case = &cases[rng.random_range(0..cases.len())];
+    if rng.random_bool(0.2) {
+        // Take a waiting task, as an agent does from a workbin; two desks may race for it.
+        let tasks = engine.read(|db| db.tasks_of_case(case.id)).ok()?;
+        let task = tasks.iter().find(|t| t.state.is_open() && t.assignee.is_none())?;
+        return Some(Command::AssignTask { task_id: task.id, assignee: user.into() });
+    }
     Some(Command::AddNote { case_id: case.id, body: format!("note #{n}") })
 }
 
@@ -77,9 +83,13 @@ fn main() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ made(&engine) as u64);
     while made(&engine) < target {
         let n = made(&engine) + 1;
-        if let Some(c) = command(&mut rng, &engine, n) {
-            if let Err(e) = engine.submit(&actor, c) {
-                fail(format!("a command was refused here: {e}"));
+        if let Some(c) = command(&mut rng, &engine, &user, n) {
+            let taking = matches!(c, Command::AssignTask { .. });
+            match engine.submit(&actor, c) {
+                // This desk's view may already say no (not in the agent's workbins).
+                Err(_) if taking => {}
+                Err(e) => fail(format!("a command was refused here: {e}")),
+                Ok(_) => {}
             }
         }
         // A round every few commands, as a person's desk would: not one per keystroke.
