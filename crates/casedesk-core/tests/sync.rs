@@ -71,3 +71,28 @@ fn a_client_sequence_number_belongs_to_one_command() {
     let unnumbered = w.engine.apply_pushed(&bea(), push(0, note(case, "x"))).unwrap_err();
     assert!(unnumbered.to_string().starts_with("client_seq: "), "{unnumbered}");
 }
+
+#[test]
+fn the_same_push_arriving_twice_at_once_is_applied_once() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    for seq in 1..=40 {
+        // A desk retried while its first request was still being applied.
+        let p = push(seq, note(case, &format!("retried {seq}")));
+        let both = std::sync::Barrier::new(2);
+        let outcomes: Vec<PushOutcome> = std::thread::scope(|s| {
+            let copies: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        both.wait();
+                        w.engine.apply_pushed(&bea(), p.clone())
+                    })
+                })
+                .collect();
+            copies.into_iter().map(|c| c.join().unwrap().expect("a retry is answered, not refused")).collect()
+        });
+        assert_eq!(outcomes.iter().filter(|o| o.repeated).count(), 1, "push {seq}: one applied, one a repeat");
+        assert_eq!(outcomes[0].push_seq, outcomes[1].push_seq);
+    }
+    assert_eq!(w.engine.case_detail(case).unwrap().notes.len(), 40);
+}

@@ -87,6 +87,9 @@ pub struct Engine {
     workspace_rules: Mutex<Option<(String, Arc<automation::Rulebook>)>>,
     /// The clock that orders commands made here for the hub (resumed on first use).
     hlc: Mutex<Option<crate::hlc::Hlc>>,
+    /// Held while a pushed command is applied, so a push retried while its first copy is
+    /// still being applied is answered as a repeat (never run twice, never refused).
+    pushes: Mutex<()>,
 }
 
 /// The clocks and timed-rule instants a command started, for the timer queue.
@@ -299,6 +302,7 @@ impl Engine {
             rulebooks: Default::default(),
             workspace_rules: Mutex::new(None),
             hlc: Mutex::new(None),
+            pushes: Mutex::new(()),
         })
     }
 

@@ -1,7 +1,7 @@
 //! Commands pushed by replicas (desktops that worked offline), applied in one order of
 //! record. A push is idempotent: the command's UUID is remembered with its outcome, so
-//! a repeat (a lost reply, a retry after a crash) changes nothing and gets the same
-//! answer. A command the engine refuses is still consumed: it becomes a conflict record
+//! a repeat (a lost reply, a retry after a crash, a retry racing its first copy: pushes
+//! are applied one at a time) changes nothing and gets the same answer. A command the engine refuses is still consumed: it becomes a conflict record
 //! with the refusal, in the same gap-free order as the applied ones. Only a failure of
 //! the store itself leaves a push unconsumed, for the replica to send again.
 
@@ -105,6 +105,7 @@ impl Engine {
         if push.client_id.trim().is_empty() || push.client_seq < 1 {
             return Err(Error::field("client_seq", "a push names its client and a sequence number from 1"));
         }
+        let _one_at_a_time = self.pushes.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(known) = self.read(|db| crate::store::sync::pushed(db.connection_ref(), push.command_id))? {
             let cursor = self.read(|db| changes::head(db.connection_ref(), "main"))?;
             return Ok(PushOutcome { repeated: true, cursor, ..known });
