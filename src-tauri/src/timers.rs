@@ -32,15 +32,11 @@ pub fn deliver_in_background(app: tauri::AppHandle) {
             Err(e) => return eprintln!("casedesk: notifications cannot be sent: {e}"),
         };
         loop {
-            std::thread::sleep(Duration::from_secs(5));
+            std::thread::sleep(casedesk_delivery::EVERY);
             let state = app.state::<DeskState>();
             let Ok(desk) = state.desk() else { return };
-            let now = desk.engine.clock().now();
-            // An indexed read decides; nothing due means nothing written.
-            if desk.engine.next_delivery_due().ok().flatten().is_some_and(|t| t <= now) {
-                if let Err(e) = desk.engine.deliver_due(&senders, 50) {
-                    eprintln!("casedesk: delivering notifications failed: {e}");
-                }
+            if let Err(e) = casedesk_delivery::send_due(&desk.engine, &senders) {
+                eprintln!("casedesk: delivering notifications failed: {e}");
             }
         }
     });

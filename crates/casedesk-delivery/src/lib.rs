@@ -8,6 +8,7 @@ mod http;
 pub mod signature;
 
 use casedesk_core::notify::{Channel, ChannelSettings, Delivery, SendError, Transport};
+use casedesk_core::Engine;
 use std::time::Duration;
 
 /// How long one SMTP conversation or HTTP request may take.
@@ -41,4 +42,22 @@ impl Transport for Senders {
             Channel::Desktop => Err(SendError::Permanent("desktop notifications are shown by the desk".into())),
         }
     }
+}
+
+/// How often a sender looks for deliveries that are due.
+pub const EVERY: Duration = Duration::from_secs(5);
+/// Deliveries claimed per pass.
+const BATCH: u32 = 50;
+
+/// Sends every delivery due now. An indexed read decides whether anything is, so a pass
+/// with nothing due writes nothing; a full batch is followed at once by the next.
+pub fn send_due(engine: &Engine, senders: &Senders) -> casedesk_core::Result<()> {
+    let now = engine.clock().now();
+    while engine.next_delivery_due()?.is_some_and(|t| t <= now) {
+        let round = engine.deliver_due(senders, BATCH)?;
+        if round.sent + round.retrying + round.dead < BATCH {
+            break;
+        }
+    }
+    Ok(())
 }

@@ -67,6 +67,7 @@ async fn main() {
     let engine = Arc::new(engine);
     let hub = Hub::new(engine);
     casedesk_server::run_due_work_in_background(hub.clone());
+    casedesk_server::deliver_in_background(hub.clone());
     let app = router(hub);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -2,14 +2,15 @@
 //! (`casedesk-replica`), each making commands and syncing over HTTP. The hub is killed
 //! with SIGKILL twice and one desk once, mid-sync, and started again from their files.
 //! Afterwards both desks hold the hub's rows, every command was recorded once and applied
-//! or became a conflict, and nothing happened twice.
+//! or became a conflict, and nothing happened twice. And the hub process sends what its
+//! notification rules wrote.
 
 #[path = "../../casedesk-core/tests/common/mod.rs"]
 mod common;
 
 use casedesk_core::{Engine, OpenOptions, SystemClock};
 use casedesk_link::{round, HubConnection};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -209,4 +210,81 @@ fn a_hub_and_two_desks_killed_mid_sync_converge() {
         "SELECT count(*) FROM pushed_commands WHERE json_extract(command, '$.type') = 'assign_task'",
     );
     eprintln!("loopback: {} commands, {taken} takes, {conflicts} conflicts", 2 * MADE);
+}
+
+/// A webhook receiver on loopback: answers 200 and hands over each body it was sent.
+fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (received, bodies) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+            let _ = received.send(String::from_utf8_lossy(&body).into_owned());
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn the_hub_sends_what_its_notification_rules_wrote() {
+    use casedesk_core::notify::{Channel, NotificationRule, NotifyEvent};
+    let (url, bodies) = receiver();
+    let mut hub = Hub::new();
+    {
+        let engine = Engine::open(hub.dir.path(), Arc::new(SystemClock), OpenOptions::default()).unwrap();
+        casedesk_core::demo::seed(&engine).unwrap();
+        casedesk_server::auth::set_password(&engine, &casedesk_core::Actor::system(), "alex", PASSWORD).unwrap();
+        let rule = NotificationRule {
+            id: "crm".into(),
+            case_type: None,
+            event: NotifyEvent::Created,
+            channel: Channel::Webhook,
+            recipients: vec![],
+            webhook_url: Some(url),
+            subject: String::new(),
+            body: "opened by {{ event.actor }}".into(),
+            enabled: true,
+        };
+        let ada = casedesk_core::Actor::new("ada", &[casedesk_core::Role::Admin]);
+        engine.execute(&ada, casedesk_core::Command::DefineNotificationRule { rule }).unwrap();
+    }
+    hub.start();
+    let http = reqwest::blocking::Client::new();
+    let signed: serde_json::Value = http
+        .post(format!("{}/api/login", hub.url()))
+        .json(&serde_json::json!({ "user": "alex", "password": PASSWORD }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let case = serde_json::json!({ "case_type": "technical", "subject": "Sent on by the hub", "fields": { "device": "Modem" } });
+    let made = http
+        .post(format!("{}/api/cases", hub.url()))
+        .bearer_auth(signed["token"].as_str().unwrap())
+        .json(&case)
+        .send()
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.text().unwrap());
+    let body = bodies.recv_timeout(Duration::from_secs(30)).expect("the hub posted the webhook");
+    let sent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (sent["event"].as_str(), sent["case"]["subject"].as_str()),
+        (Some("created"), Some("Sent on by the hub"))
+    );
+    assert_eq!(sent["message"], "opened by alex");
+    assert!(bodies.recv_timeout(Duration::from_secs(6)).is_err(), "sent once");
 }
