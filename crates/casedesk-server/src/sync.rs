@@ -43,11 +43,14 @@ pub async fn push(
     if push.commands.len() > MAX_PUSH {
         return Err(casedesk_core::Error::field("commands", format!("a push carries at most {MAX_PUSH}")).into());
     }
-    let engine = hub.engine.clone();
     let actor = caller.actor();
-    let outcomes =
-        blocking(move || push.commands.into_iter().map(|p| engine.apply_pushed(&actor, p)).collect()).await?;
-    hub.changed();
+    // Reading the new head waits for the store like any engine call: off the async threads.
+    let outcomes = blocking(move || {
+        let outcomes = push.commands.into_iter().map(|p| hub.engine.apply_pushed(&actor, p)).collect();
+        hub.changed();
+        outcomes
+    })
+    .await?;
     Ok(Json(outcomes))
 }
 
