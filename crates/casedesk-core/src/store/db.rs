@@ -157,7 +157,9 @@ impl Db {
 
     pub fn case_type_versions(&self) -> Result<Vec<(String, u32, String)>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT case_type, max(version), definition FROM case_type_versions GROUP BY case_type ORDER BY name",
+            "SELECT v.case_type, v.version, v.definition FROM case_type_versions v
+             WHERE v.version = (SELECT max(version) FROM case_type_versions w WHERE w.case_type = v.case_type)
+             ORDER BY v.name",
         )?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -238,7 +240,7 @@ impl Db {
             "SELECT min(t) FROM (
                 SELECT min(offer_expires_at) AS t FROM tasks WHERE offered_to IS NOT NULL AND state = 'offered'
                 UNION ALL
-                SELECT min(reroute_at) FROM tasks WHERE reroute_at IS NOT NULL AND state = 'queued')",
+                SELECT min(reroute_at) FROM tasks WHERE reroute_at IS NOT NULL AND state = 'queued') AS due",
             [],
             |r| r.get(0),
         )?;

@@ -81,7 +81,7 @@ pub fn pending_desktop(conn: &Connection, user: &str, limit: u32) -> Result<Vec<
 pub fn delivery_log(conn: &Connection, status: Option<&str>, limit: u32) -> Result<Vec<DeliveryLogEntry>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {DELIVERY_COLUMNS}, status, last_error, created_at, sent_at, next_attempt_at FROM deliveries
-         WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
+         WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
     ))?;
     let rows = st.query_map(params![status, limit], |r| {
         Ok(DeliveryLogEntry {
@@ -195,9 +195,9 @@ impl Tx<'_> {
         let status = if d.dead_reason.is_some() { "dead" } else { "pending" };
         let n = self
             .prepare_cached(
-                "INSERT OR IGNORE INTO deliveries
+                "INSERT INTO deliveries
                    (event_seq, rule_id, channel, recipient, subject, body, status, next_attempt_at, last_error, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 d.event_seq,

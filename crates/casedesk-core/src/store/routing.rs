@@ -171,7 +171,7 @@ impl Tx<'_> {
                 last_assigned_at, status_since)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(user_id) DO UPDATE SET presence = ?2, secondary = ?3, on_queue = ?4, not_responding = ?5,
-                status_since = CASE WHEN routing_status = ?6 THEN status_since ELSE ?9 END,
+                status_since = CASE WHEN agents.routing_status = ?6 THEN agents.status_since ELSE ?9 END,
                 routing_status = ?6, profile = ?7, last_assigned_at = ?8",
         )?
         .execute(params![
@@ -191,7 +191,7 @@ impl Tx<'_> {
     pub fn put_agent_queues(&self, a: &Agent) -> Result<()> {
         self.prepare_cached("DELETE FROM agent_queues WHERE user_id = ?1")?.execute([&a.user_id])?;
         for q in &a.profile.queues {
-            self.prepare_cached("INSERT OR IGNORE INTO agent_queues (queue, user_id) VALUES (?1, ?2)")?
+            self.prepare_cached("INSERT INTO agent_queues (queue, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
                 .execute(params![q, a.user_id])?;
         }
         Ok(())
@@ -201,7 +201,7 @@ impl Tx<'_> {
     pub fn ready_agents_in_queue(&self, queue: &str) -> Result<Vec<Agent>> {
         let sql = format!(
             "SELECT {} FROM agent_queues m JOIN agents a ON a.user_id = m.user_id
-             WHERE m.queue = ?1 AND a.on_queue = 1 AND a.presence = 'available' AND a.not_responding = 0",
+             WHERE m.queue = ?1 AND a.on_queue AND a.presence = 'available' AND NOT a.not_responding",
             AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
         );
         let mut st = self.prepare_cached(&sql)?;

@@ -298,7 +298,7 @@ pub fn search_case_summaries(
          FROM cases c
          JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version
          LEFT JOIN customers cu ON cu.id = c.customer_id
-         WHERE ?3 IS NULL OR c.reference LIKE ?3 ESCAPE '\\' OR c.subject LIKE ?3 ESCAPE '\\'
+         WHERE CAST(?3 AS TEXT) IS NULL OR c.reference LIKE ?3 ESCAPE '\\' OR c.subject LIKE ?3 ESCAPE '\\'
             OR c.description LIKE ?3 ESCAPE '\\' OR cu.name LIKE ?3 ESCAPE '\\'
          ORDER BY c.id DESC LIMIT ?1 OFFSET ?2",
     )?;

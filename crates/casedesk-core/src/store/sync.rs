@@ -110,7 +110,9 @@ pub fn prefixes_running_low(conn: &Connection, low: i64) -> Result<Vec<String>> 
     let mut out = vec![];
     for prefix in prefixes.into_iter().flatten() {
         let left: i64 = conn
-            .prepare_cached("SELECT coalesce(sum(last + 1 - next), 0) FROM reference_blocks WHERE prefix = ?1")?
+            .prepare_cached(
+                "SELECT CAST(coalesce(sum(last + 1 - next), 0) AS BIGINT) FROM reference_blocks WHERE prefix = ?1",
+            )?
             .query_row([&prefix], |r| r.get(0))?;
         if left < low {
             out.push(prefix);
@@ -174,7 +176,7 @@ impl Tx<'_> {
     }
 
     pub fn set_sync_state_once(&self, key: &str, value: &str) -> Result<()> {
-        self.prepare_cached("INSERT OR IGNORE INTO sync_state (key, value) VALUES (?1, ?2)")?
+        self.prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
             .execute(params![key, value])?;
         Ok(())
     }

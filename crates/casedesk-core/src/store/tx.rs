@@ -91,7 +91,8 @@ impl<'c> Tx<'c> {
     pub fn set_outbox_cursor(&self, consumer: &str, last_id: i64) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO outbox_cursors (consumer, last_id) VALUES (?1, ?2)
-             ON CONFLICT(consumer) DO UPDATE SET last_id = max(last_id, ?2)",
+             ON CONFLICT(consumer) DO UPDATE
+             SET last_id = CASE WHEN outbox_cursors.last_id > ?2 THEN outbox_cursors.last_id ELSE ?2 END",
         )?
         .execute(params![consumer, last_id])?;
         Ok(())
@@ -251,7 +252,7 @@ impl<'c> Tx<'c> {
         Ok(self
             .prepare_cached(
                 "INSERT INTO reference_sequences (prefix, next) VALUES (?1, 2)
-                 ON CONFLICT(prefix) DO UPDATE SET next = next + 1 RETURNING next - 1",
+                 ON CONFLICT(prefix) DO UPDATE SET next = reference_sequences.next + 1 RETURNING next - 1",
             )?
             .query_row([prefix], |r| r.get(0))?)
     }
@@ -286,7 +287,7 @@ impl<'c> Tx<'c> {
         let first: i64 = self
             .prepare_cached(
                 "INSERT INTO reference_sequences (prefix, next) VALUES (?1, 1 + ?2)
-                 ON CONFLICT(prefix) DO UPDATE SET next = next + ?2 RETURNING next - ?2",
+                 ON CONFLICT(prefix) DO UPDATE SET next = reference_sequences.next + ?2 RETURNING next - ?2",
             )?
             .query_row(params![prefix, size], |r| r.get(0))?;
         Ok((first, first + size - 1))
@@ -299,7 +300,8 @@ impl<'c> Tx<'c> {
             .execute(params![prefix, first, last])?;
         self.prepare_cached(
             "INSERT INTO reference_sequences (prefix, next) VALUES (?1, ?2 + 1)
-             ON CONFLICT(prefix) DO UPDATE SET next = max(next, ?2 + 1)",
+             ON CONFLICT(prefix) DO UPDATE
+             SET next = CASE WHEN reference_sequences.next > ?2 + 1 THEN reference_sequences.next ELSE ?2 + 1 END",
         )?
         .execute(params![prefix, last])?;
         Ok(())
@@ -488,12 +490,14 @@ impl<'c> Tx<'c> {
     pub fn append_event(&self, e: &EventDraft) -> Result<Event> {
         let before = serde_json::to_string(&e.before)?;
         let after = serde_json::to_string(&e.after)?;
-        self.prepare_cached(
-            "INSERT INTO events (case_id, task_id, actor, at, kind, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![e.case_id, e.task_id, e.actor, to_millis(e.at), e.kind, before, after])?;
+        let seq: i64 = self
+            .prepare_cached(
+                "INSERT INTO events (case_id, task_id, actor, at, kind, before, after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING seq",
+            )?
+            .query_row(params![e.case_id, e.task_id, e.actor, to_millis(e.at), e.kind, before, after], |r| r.get(0))?;
         Ok(Event {
-            seq: self.last_insert_rowid(),
+            seq,
             case_id: e.case_id,
             task_id: e.task_id,
             actor: e.actor.to_string(),

@@ -199,10 +199,10 @@ pub fn assert_converged(hub: &Engine, desks: &[&Engine], made: i64, notes_before
         "SELECT count(*) FROM pushed_commands WHERE conflict IS NULL AND json_extract(command, '$.type') = 'add_note'",
     );
     assert_eq!(count(hub, "SELECT count(*) FROM notes"), notes_before + applied_notes, "{label}: notes once");
-    let twice = "SELECT count(*) FROM (SELECT task_id FROM events WHERE kind = 'task_completed' GROUP BY task_id HAVING count(*) > 1)";
+    let twice = "SELECT count(*) FROM (SELECT task_id FROM events WHERE kind = 'task_completed' GROUP BY task_id HAVING count(*) > 1) AS twice";
     assert_eq!(count(hub, twice), 0, "{label}: no task completed twice");
     let queued_twice =
-        "SELECT count(*) FROM (SELECT event_seq FROM outbox GROUP BY event_seq, topic HAVING count(*) > 1)";
+        "SELECT count(*) FROM (SELECT event_seq FROM outbox GROUP BY event_seq, topic HAVING count(*) > 1) AS twice";
     assert_eq!(count(hub, queued_twice), 0, "{label}: no notification queued twice");
     assert_eq!(
         count(hub, "SELECT count(*) FROM events WHERE kind = 'case_created'"),
