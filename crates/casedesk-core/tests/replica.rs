@@ -34,9 +34,9 @@ impl HubLink for Link<'_> {
         self.check()?;
         self.hub.changes_after(&self.actor, cursor, limit)
     }
-    fn reserve(&self, prefix: &str, size: i64) -> casedesk_core::Result<ReferenceBlock> {
+    fn reserve(&self, prefix: &str, size: i64, held: Option<i64>) -> casedesk_core::Result<ReferenceBlock> {
         self.check()?;
-        self.hub.reserve_for_client(&self.actor, &self.client_id, prefix, size)
+        self.hub.reserve_for_client(&self.actor, &self.client_id, prefix, size, held)
     }
 }
 
@@ -300,4 +300,40 @@ fn an_agent_offline_for_thirty_days_with_ten_thousand_changes_reconnects_and_con
     }
     let offline_notes = (CHANGES - made.len()) as i64;
     assert_eq!(count(&w.engine, "SELECT count(*) FROM notes"), offline_notes + hub_notes);
+}
+
+#[test]
+fn a_block_reserved_after_the_hub_s_backup_stays_the_desk_s_on_the_restored_hub() {
+    let w = world();
+    let backup = tempfile::tempdir().unwrap();
+    let file = backup.path().join(casedesk_core::engine::DB_FILE);
+    w.engine.read(|db| Ok(db.connection_ref().execute("VACUUM INTO ?1", [file.to_string_lossy()])?)).unwrap();
+    // The desk's block and its case come after the backup.
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    let made = a.engine.submit(&alex(), new_case("Made after the backup")).unwrap();
+    a.sync();
+    let id = created(&made);
+
+    let restored = Engine::open(backup.path(), w.clock.clone(), OpenOptions::default()).unwrap();
+    let link = Link { hub: &restored, actor: alex(), client_id: "desk-a".into(), offline: Cell::new(false) };
+    assert!(sync_once(&a.engine, &link).unwrap().started_over);
+    assert_eq!(restored.case_detail(id).unwrap().case.reference, made.reference.clone().unwrap(), "the same reference");
+    assert!(conflicts(&restored).is_empty());
+
+    // Numbers the restored hub gives now are not the desk's.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Engine::open(b_dir.path(), w.clock.clone(), OpenOptions::default()).unwrap();
+    b.join_hub("desk-b").unwrap();
+    let link_b = Link { hub: &restored, actor: bea(), client_id: "desk-b".into(), offline: Cell::new(false) };
+    sync_once(&b, &link_b).unwrap();
+    let from_b = b.submit(&bea(), new_case("From B")).unwrap();
+    let on_hub = restored.execute(&alex(), new_case("On the hub")).unwrap();
+    let references = [made.reference.unwrap(), from_b.reference.unwrap(), on_hub.reference.unwrap()];
+    assert!(references[0] != references[1] && references[0] != references[2] && references[1] != references[2]);
+    sync_once(&b, &link_b).unwrap();
+    sync_once(&a.engine, &link).unwrap();
+    assert!(conflicts(&restored).is_empty(), "{:?}", conflicts(&restored));
+    assert_eq!(replicated(&a.engine), replicated(&restored));
+    assert_eq!(replicated(&b), replicated(&restored));
 }

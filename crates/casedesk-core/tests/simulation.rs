@@ -174,8 +174,8 @@ impl HubLink for Link<'_> {
         // Small pages, so a round often stops between them.
         self.deliver(|hub| hub.changes_after(&self.actor, cursor, limit.min(150)))
     }
-    fn reserve(&self, prefix: &str, size: i64) -> casedesk_core::Result<ReferenceBlock> {
-        self.deliver(|hub| hub.reserve_for_client(&self.actor, &self.client_id, prefix, size))
+    fn reserve(&self, prefix: &str, size: i64, held: Option<i64>) -> casedesk_core::Result<ReferenceBlock> {
+        self.deliver(|hub| hub.reserve_for_client(&self.actor, &self.client_id, prefix, size, held))
     }
 }
 

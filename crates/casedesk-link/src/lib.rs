@@ -79,6 +79,10 @@ impl HubConnection {
         if status.is_success() {
             return response.json().await.map_err(unreachable);
         }
+        // The hub failing is not a refusal: the round stops and the next one tries again.
+        if status.is_server_error() {
+            return Err(Error::Io(format!("the hub failed (it answered {status}); the next round tries again")));
+        }
         let refusal: ErrorPayload = response
             .json()
             .await
@@ -134,8 +138,8 @@ impl HubLink for Http<'_> {
         let path = format!("/api/sync/changes?cursor={cursor}&limit={limit}");
         self.runtime.block_on(self.hub.call(reqwest::Method::GET, &path, None))
     }
-    fn reserve(&self, prefix: &str, size: i64) -> casedesk_core::Result<ReferenceBlock> {
-        let body = json!({ "client_id": self.client_id, "prefix": prefix, "size": size });
+    fn reserve(&self, prefix: &str, size: i64, held: Option<i64>) -> casedesk_core::Result<ReferenceBlock> {
+        let body = json!({ "client_id": self.client_id, "prefix": prefix, "size": size, "first": held });
         self.runtime.block_on(self.hub.call(reqwest::Method::POST, "/api/sync/references", Some(body)))
     }
 }

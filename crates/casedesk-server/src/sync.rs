@@ -90,6 +90,11 @@ pub struct Reserve {
     pub prefix: String,
     #[schema(minimum = 1, maximum = 100000)]
     pub size: i64,
+    /// The first number of a block this desk already holds, to record it again on a hub
+    /// restored from a backup older than the block (none to reserve a new block).
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub first: Option<i64>,
 }
 
 /// Reserves reference numbers for a desktop's cases made offline.
@@ -104,7 +109,7 @@ pub async fn references(
     let Json(r) = body?;
     let engine = hub.engine.clone();
     let actor = caller.actor();
-    Ok(Json(blocking(move || engine.reserve_for_client(&actor, &r.client_id, &r.prefix, r.size)).await?))
+    Ok(Json(blocking(move || engine.reserve_for_client(&actor, &r.client_id, &r.prefix, r.size, r.first)).await?))
 }
 
 /// Server-sent events: `changed` with the hub's change number, now and whenever it moves.

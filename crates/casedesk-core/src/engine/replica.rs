@@ -73,7 +73,9 @@ pub struct ConflictRecord {
 pub trait HubLink {
     fn push(&self, batch: &[PushedCommand]) -> Result<Vec<PushOutcome>>;
     fn pull(&self, cursor: i64, limit: i64) -> Result<ChangePage>;
-    fn reserve(&self, prefix: &str, size: i64) -> Result<ReferenceBlock>;
+    /// Reserves `size` numbers of `prefix`; with `held`, records again the block from that
+    /// number which this desk already holds (see `Engine::reserve_for_client`).
+    fn reserve(&self, prefix: &str, size: i64, held: Option<i64>) -> Result<ReferenceBlock>;
 }
 
 /// What one round did.
@@ -178,9 +180,28 @@ impl Engine {
         db.write_unchecked(|tx| {
             tx.clear_mirror()?;
             tx.set_sync_state("cursor", &0)?;
+            tx.set_sync_state("blocks_to_reclaim", &1)?;
             tx.execute("DELETE FROM sync_state WHERE key = 'hub_epoch'", [])?;
             tx.forget_acknowledgements()
         })
+    }
+
+    /// After starting over, and before anything is pushed again: records this desk's
+    /// reference blocks on the hub again, so the cases that took their numbers keep them.
+    /// A block the hub has meanwhile given to someone else gives no more numbers here (the
+    /// cases that took them become conflicts on the hub).
+    fn reclaim_references(&self, hub: &dyn HubLink) -> Result<()> {
+        if self.read(|db| state_number(db.connection_ref(), "blocks_to_reclaim"))? == 0 {
+            return Ok(());
+        }
+        for (prefix, first, last) in self.read(|db| crate::store::sync::reference_blocks(db.connection_ref()))? {
+            match hub.reserve(&prefix, last - first + 1, Some(first)) {
+                Ok(_) => {}
+                Err(Error::Conflict(_)) => self.write(|tx| tx.close_reference_block(&prefix, first))?,
+                Err(e) => return Err(e),
+            }
+        }
+        self.write(|tx| tx.set_sync_state("blocks_to_reclaim", &0))
     }
 
     /// Resets what this desktop or the pulls changed to the mirror's values, then replays
@@ -262,7 +283,7 @@ impl Engine {
     /// Asks the hub for reference numbers for each case type's prefix that runs low here.
     fn top_up_references(&self, hub: &dyn HubLink) -> Result<()> {
         for prefix in self.read(|db| crate::store::sync::prefixes_running_low(db.connection_ref(), BLOCK_LOW))? {
-            let block = hub.reserve(&prefix, BLOCK_SIZE)?;
+            let block = hub.reserve(&prefix, BLOCK_SIZE, None)?;
             self.write(|tx| tx.grant_reference_block(&block.prefix, block.first, block.last))?;
         }
         Ok(())
@@ -285,6 +306,7 @@ pub fn sync_once(engine: &Engine, hub: &dyn HubLink) -> Result<SyncRound> {
         engine.start_over()?;
         round.started_over = true;
     }
+    engine.reclaim_references(hub)?;
     loop {
         let batch = engine.unpushed(PUSH_BATCH)?;
         if batch.is_empty() {

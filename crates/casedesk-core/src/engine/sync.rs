@@ -219,13 +219,18 @@ impl Engine {
         })
     }
 
-    /// Reserves `size` numbers of `prefix` for `client_id`'s cases made offline.
+    /// Reserves `size` numbers of `prefix` for `client_id`'s cases made offline. With
+    /// `held`, the first number of a block the client already holds, it records that block
+    /// again instead (this hub was restored from a backup older than the block), so the
+    /// references the client's cases took stay valid and are never issued again; refused
+    /// if this hub has meanwhile given any of those numbers to another client.
     pub fn reserve_for_client(
         &self,
         actor: &Actor,
         client_id: &str,
         prefix: &str,
         size: i64,
+        held: Option<i64>,
     ) -> Result<ReferenceBlock> {
         require(actor, Action::WorkCases)?;
         if client_id.trim().is_empty() || client_id.len() > 100 {
@@ -237,9 +242,27 @@ impl Engine {
         if !(1..=MAX_CLIENT_BLOCK).contains(&size) {
             return Err(Error::field("size", format!("must be 1 to {MAX_CLIENT_BLOCK}")));
         }
+        let Some(first) = held else {
+            return self.write(|tx| {
+                let (first, last) = tx.reserve_reference_block(prefix, size)?;
+                tx.record_client_block(client_id, prefix, first, last)?;
+                Ok(ReferenceBlock { prefix: prefix.to_string(), first, last })
+            });
+        };
+        let Some(last) = first.checked_add(size - 1).filter(|_| first >= 1) else {
+            return Err(Error::field("first", "must be 1 or more, and the block's last number must fit in 64 bits"));
+        };
         self.write(|tx| {
-            let (first, last) = tx.reserve_reference_block(prefix, size)?;
-            tx.record_client_block(client_id, prefix, first, last)?;
+            match crate::store::sync::client_block_overlapping(tx, prefix, first, last)? {
+                Some(known) if known == (client_id.to_string(), first, last) => {}
+                Some((other, f, l)) => {
+                    return Err(Error::Conflict(format!(
+                        "{prefix} {first} to {last} overlaps {f} to {l}, which this hub reserved for {other}"
+                    )))
+                }
+                None => tx.record_client_block(client_id, prefix, first, last)?,
+            }
+            tx.advance_reference_sequence(prefix, last)?;
             Ok(ReferenceBlock { prefix: prefix.to_string(), first, last })
         })
     }

@@ -101,6 +101,30 @@ pub fn waiting(conn: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// Every block of reference numbers granted to this database, as (prefix, first, last).
+pub fn reference_blocks(conn: &Connection) -> Result<Vec<(String, i64, i64)>> {
+    let mut st = conn.prepare_cached("SELECT prefix, first, last FROM reference_blocks ORDER BY prefix, first")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A block the hub reserved for some client that shares a number with `first..=last`,
+/// as (client, first, last).
+pub fn client_block_overlapping(
+    conn: &Connection,
+    prefix: &str,
+    first: i64,
+    last: i64,
+) -> Result<Option<(String, i64, i64)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT client_id, first, last FROM client_reference_blocks
+             WHERE prefix = ?1 AND first <= ?3 AND last >= ?2 ORDER BY first LIMIT 1",
+        )?
+        .query_row(params![prefix, first, last], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
 /// The reference prefixes of the published case types for which this database's blocks
 /// hold fewer than `low` numbers.
 pub fn prefixes_running_low(conn: &Connection, low: i64) -> Result<Vec<String>> {

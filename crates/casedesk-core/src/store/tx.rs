@@ -257,6 +257,13 @@ impl<'c> Tx<'c> {
             .query_row([prefix], |r| r.get(0))?)
     }
 
+    /// Takes no more numbers from a block (the hub gave some of them to another desk).
+    pub fn close_reference_block(&self, prefix: &str, first: i64) -> Result<()> {
+        self.prepare_cached("UPDATE reference_blocks SET next = last + 1 WHERE prefix = ?1 AND first = ?2")?
+            .execute(params![prefix, first])?;
+        Ok(())
+    }
+
     /// The next number of a block granted to this database, if one has any left.
     pub fn block_reference_number(&self, prefix: &str) -> Result<Option<i64>> {
         Ok(self
@@ -298,6 +305,11 @@ impl<'c> Tx<'c> {
     pub fn grant_reference_block(&self, prefix: &str, first: i64, last: i64) -> Result<()> {
         self.prepare_cached("INSERT INTO reference_blocks (prefix, first, last, next) VALUES (?1, ?2, ?3, ?2)")?
             .execute(params![prefix, first, last])?;
+        self.advance_reference_sequence(prefix, last)
+    }
+
+    /// Moves the local sequence of `prefix` past `last`, if it is not past it already.
+    pub fn advance_reference_sequence(&self, prefix: &str, last: i64) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO reference_sequences (prefix, next) VALUES (?1, ?2 + 1)
              ON CONFLICT(prefix) DO UPDATE
