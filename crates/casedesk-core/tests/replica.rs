@@ -38,6 +38,9 @@ impl HubLink for Link<'_> {
         self.check()?;
         self.hub.reserve_for_client(&self.actor, &self.client_id, prefix, size, held)
     }
+    fn user(&self) -> &str {
+        &self.actor.user_id
+    }
 }
 
 struct Desk<'a> {
@@ -336,4 +339,29 @@ fn a_block_reserved_after_the_hub_s_backup_stays_the_desk_s_on_the_restored_hub(
     assert!(conflicts(&restored).is_empty(), "{:?}", conflicts(&restored));
     assert_eq!(replicated(&a.engine), replicated(&restored));
     assert_eq!(replicated(&b), replicated(&restored));
+}
+
+#[test]
+fn a_command_is_pushed_only_while_the_person_who_made_it_is_signed_in() {
+    let w = world();
+    let case = w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let a = desk(&w, "desk-a", alex());
+    a.sync();
+    a.link.offline.set(true);
+    a.engine.submit(&alex(), Command::AddNote { case_id: case, body: "by Alex, offline".into() }).unwrap();
+    // The next shift signs in to the same desk as Bea.
+    let as_bea = Link { hub: &w.engine, actor: bea(), client_id: "desk-a".into(), offline: Cell::new(false) };
+    a.engine.submit(&bea(), Command::AddNote { case_id: case, body: "by Bea".into() }).unwrap();
+    sync_once(&a.engine, &as_bea).unwrap();
+    let notes = |engine: &Engine| -> Vec<(String, String)> {
+        engine.case_detail(case).unwrap().notes.into_iter().map(|n| (n.author, n.body)).collect()
+    };
+    assert_eq!(notes(&w.engine), [("bea".to_string(), "by Bea".to_string())], "never under Bea's name");
+    assert_eq!(notes(&a.engine).len(), 2, "Alex's note still shows on the desk");
+    a.link.offline.set(false);
+    a.sync();
+    let mut on_hub = notes(&w.engine);
+    on_hub.sort();
+    assert_eq!(on_hub, [("alex".into(), "by Alex, offline".into()), ("bea".into(), "by Bea".into())]);
+    assert_eq!(replicated(&a.engine), replicated(&w.engine));
 }

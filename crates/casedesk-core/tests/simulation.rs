@@ -177,6 +177,9 @@ impl HubLink for Link<'_> {
     fn reserve(&self, prefix: &str, size: i64, held: Option<i64>) -> casedesk_core::Result<ReferenceBlock> {
         self.deliver(|hub| hub.reserve_for_client(&self.actor, &self.client_id, prefix, size, held))
     }
+    fn user(&self) -> &str {
+        &self.actor.user_id
+    }
 }
 
 struct Desk {

@@ -142,6 +142,9 @@ impl HubLink for Http<'_> {
         let body = json!({ "client_id": self.client_id, "prefix": prefix, "size": size, "first": held });
         self.runtime.block_on(self.hub.call(reqwest::Method::POST, "/api/sync/references", Some(body)))
     }
+    fn user(&self) -> &str {
+        &self.hub.user
+    }
 }
 
 /// One round, from a thread that may block; records online/offline and the problem.

@@ -76,6 +76,8 @@ pub trait HubLink {
     /// Reserves `size` numbers of `prefix`; with `held`, records again the block from that
     /// number which this desk already holds (see `Engine::reserve_for_client`).
     fn reserve(&self, prefix: &str, size: i64, held: Option<i64>) -> Result<ReferenceBlock>;
+    /// Who is signed in: the hub applies every push as them.
+    fn user(&self) -> &str;
 }
 
 /// What one round did.
@@ -145,9 +147,9 @@ impl Engine {
     }
 
     /// Up to `limit` commands made here that the hub has not recorded, oldest first.
-    pub fn unpushed(&self, limit: usize) -> Result<Vec<PushedCommand>> {
+    pub fn unpushed(&self, actor: &str, limit: usize) -> Result<Vec<PushedCommand>> {
         let client_id = self.client_id()?.ok_or_else(not_joined)?;
-        self.read(|db| crate::store::sync::unpushed(db.connection_ref(), &client_id, limit))
+        self.read(|db| crate::store::sync::unpushed(db.connection_ref(), &client_id, actor, limit))
     }
 
     /// Records what the hub made of a pushed command.
@@ -308,7 +310,8 @@ pub fn sync_once(engine: &Engine, hub: &dyn HubLink) -> Result<SyncRound> {
     }
     engine.reclaim_references(hub)?;
     loop {
-        let batch = engine.unpushed(PUSH_BATCH)?;
+        // The hub applies a push as the person signed in: only their own commands go.
+        let batch = engine.unpushed(hub.user(), PUSH_BATCH)?;
         if batch.is_empty() {
             break;
         }

@@ -53,12 +53,12 @@ pub fn last_pending_hlc(conn: &Connection) -> Result<HlcTime> {
 }
 
 /// Up to `limit` commands the hub has not recorded yet, in the order they were made.
-pub fn unpushed(conn: &Connection, client_id: &str, limit: usize) -> Result<Vec<PushedCommand>> {
+pub fn unpushed(conn: &Connection, client_id: &str, actor: &str, limit: usize) -> Result<Vec<PushedCommand>> {
     let mut st = conn.prepare_cached(
         "SELECT client_seq, command_id, seen_cursor, hlc_millis, hlc_counter, command, reference
-         FROM pending_commands WHERE acked_cursor IS NULL ORDER BY client_seq LIMIT ?1",
+         FROM pending_commands WHERE acked_cursor IS NULL AND actor = ?2 ORDER BY client_seq LIMIT ?1",
     )?;
-    let rows = st.query_map([limit as i64], |r| {
+    let rows = st.query_map(params![limit as i64, actor], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?, r.get(6)?))
     })?;
     let mut out = vec![];
