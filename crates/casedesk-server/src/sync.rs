@@ -97,10 +97,11 @@ pub struct Reserve {
     pub first: Option<i64>,
 }
 
-/// Reserves reference numbers for a desktop's cases made offline.
+/// Reserves reference numbers for a desktop's cases made offline, or records again a block
+/// the desktop already holds (`first`; 409 if this hub gave any of those numbers to another).
 #[utoipa::path(post, path = "/api/sync/references", request_body = Reserve, security(("token" = [])),
     responses((status = 200, body = ReferenceBlock), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload),
-        (status = 422, body = ErrorPayload)))]
+        (status = 409, body = ErrorPayload), (status = 422, body = ErrorPayload)))]
 pub async fn references(
     State(hub): State<Arc<Hub>>,
     caller: Caller,
