@@ -26,18 +26,9 @@ pub fn run_in_background(app: tauri::AppHandle) {
 /// of its own so a slow mail server never holds up the timers. Standalone, this desk is
 /// the sender.
 pub fn deliver_in_background(app: tauri::AppHandle) {
-    std::thread::spawn(move || {
-        let senders = match casedesk_delivery::Senders::new() {
-            Ok(s) => s,
-            Err(e) => return eprintln!("casedesk: notifications cannot be sent: {e}"),
-        };
-        loop {
-            std::thread::sleep(casedesk_delivery::EVERY);
-            let state = app.state::<DeskState>();
-            let Ok(desk) = state.desk() else { return };
-            if let Err(e) = casedesk_delivery::send_due(&desk.engine, &senders) {
-                eprintln!("casedesk: delivering notifications failed: {e}");
-            }
-        }
+    casedesk_delivery::send_in_background("casedesk", move |senders| {
+        let state = app.state::<DeskState>();
+        let desk = state.desk().ok()?;
+        Some(casedesk_delivery::send_due(&desk.engine, senders))
     });
 }

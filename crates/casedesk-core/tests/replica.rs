@@ -16,6 +16,11 @@ struct Link<'a> {
     offline: Cell<bool>,
 }
 
+/// An online link to `hub` for `client_id`, signed in as `actor`.
+fn online_link<'a>(hub: &'a Engine, actor: Actor, client_id: &str) -> Link<'a> {
+    Link { hub, actor, client_id: client_id.into(), offline: Cell::new(false) }
+}
+
 impl Link<'_> {
     fn check(&self) -> casedesk_core::Result<()> {
         if self.offline.get() {
@@ -53,7 +58,7 @@ fn desk<'a>(w: &'a World, client_id: &str, actor: Actor) -> Desk<'a> {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), w.clock.clone(), OpenOptions::default()).unwrap();
     engine.join_hub(client_id).unwrap();
-    let link = Link { hub: &w.engine, actor, client_id: client_id.into(), offline: Cell::new(false) };
+    let link = online_link(&w.engine, actor, client_id);
     Desk { engine, link, _dir: dir }
 }
 
@@ -153,7 +158,7 @@ fn a_hub_restored_from_an_older_backup_gets_what_it_lost_again() {
 
     let restored = Engine::open(backup.path(), w.clock.clone(), OpenOptions::default()).unwrap();
     assert!(restored.case_detail(id).is_err(), "the backup is older than the case");
-    let link = Link { hub: &restored, actor: alex(), client_id: "desk-a".into(), offline: Cell::new(false) };
+    let link = online_link(&restored, alex(), "desk-a");
     let round = sync_once(&a.engine, &link).unwrap();
     assert!(round.started_over);
     assert_eq!(restored.case_detail(id).unwrap().case.reference, made.reference.unwrap());
@@ -319,7 +324,7 @@ fn a_block_reserved_after_the_hub_s_backup_stays_the_desk_s_on_the_restored_hub(
     let id = created(&made);
 
     let restored = Engine::open(backup.path(), w.clock.clone(), OpenOptions::default()).unwrap();
-    let link = Link { hub: &restored, actor: alex(), client_id: "desk-a".into(), offline: Cell::new(false) };
+    let link = online_link(&restored, alex(), "desk-a");
     assert!(sync_once(&a.engine, &link).unwrap().started_over);
     assert_eq!(restored.case_detail(id).unwrap().case.reference, made.reference.clone().unwrap(), "the same reference");
     assert!(conflicts(&restored).is_empty());
@@ -328,7 +333,7 @@ fn a_block_reserved_after_the_hub_s_backup_stays_the_desk_s_on_the_restored_hub(
     let b_dir = tempfile::tempdir().unwrap();
     let b = Engine::open(b_dir.path(), w.clock.clone(), OpenOptions::default()).unwrap();
     b.join_hub("desk-b").unwrap();
-    let link_b = Link { hub: &restored, actor: bea(), client_id: "desk-b".into(), offline: Cell::new(false) };
+    let link_b = online_link(&restored, bea(), "desk-b");
     sync_once(&b, &link_b).unwrap();
     let from_b = b.submit(&bea(), new_case("From B")).unwrap();
     let on_hub = restored.execute(&alex(), new_case("On the hub")).unwrap();
@@ -350,7 +355,7 @@ fn a_command_is_pushed_only_while_the_person_who_made_it_is_signed_in() {
     a.link.offline.set(true);
     a.engine.submit(&alex(), Command::AddNote { case_id: case, body: "by Alex, offline".into() }).unwrap();
     // The next shift signs in to the same desk as Bea.
-    let as_bea = Link { hub: &w.engine, actor: bea(), client_id: "desk-a".into(), offline: Cell::new(false) };
+    let as_bea = online_link(&w.engine, bea(), "desk-a");
     a.engine.submit(&bea(), Command::AddNote { case_id: case, body: "by Bea".into() }).unwrap();
     sync_once(&a.engine, &as_bea).unwrap();
     let notes = |engine: &Engine| -> Vec<(String, String)> {

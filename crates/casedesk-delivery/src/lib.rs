@@ -49,6 +49,29 @@ pub const EVERY: Duration = Duration::from_secs(5);
 /// Deliveries claimed per pass.
 const BATCH: u32 = 50;
 
+/// Runs `pass` every [`EVERY`] with the real senders, on a thread of its own (so a slow
+/// mail server never holds up anything else), until it returns `None`; failures are
+/// printed after `who`.
+pub fn send_in_background(
+    who: &'static str,
+    pass: impl Fn(&Senders) -> Option<casedesk_core::Result<()>> + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let senders = match Senders::new() {
+            Ok(s) => s,
+            Err(e) => return eprintln!("{who}: notifications cannot be sent: {e}"),
+        };
+        loop {
+            std::thread::sleep(EVERY);
+            match pass(&senders) {
+                None => return,
+                Some(Err(e)) => eprintln!("{who}: delivering notifications failed: {e}"),
+                Some(Ok(())) => {}
+            }
+        }
+    });
+}
+
 /// Sends every delivery due now. An indexed read decides whether anything is, so a pass
 /// with nothing due writes nothing; a full batch is followed at once by the next.
 pub fn send_due(engine: &Engine, senders: &Senders) -> casedesk_core::Result<()> {

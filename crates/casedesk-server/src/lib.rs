@@ -113,20 +113,10 @@ pub fn run_due_work_in_background(hub: Arc<Hub>) {
 }
 
 /// Sends the email, SMS and webhook deliveries the notification rules wrote: desks joined
-/// to the hub do not, so the hub is the sender of record. On a thread of its own, so a
-/// slow mail server never holds up the timers.
+/// to the hub do not, so the hub is the sender of record.
 pub fn deliver_in_background(hub: Arc<Hub>) {
-    std::thread::spawn(move || {
-        let senders = match casedesk_delivery::Senders::new() {
-            Ok(s) => s,
-            Err(e) => return eprintln!("casedesk-server: notifications cannot be sent: {e}"),
-        };
-        loop {
-            std::thread::sleep(casedesk_delivery::EVERY);
-            if let Err(e) = casedesk_delivery::send_due(&hub.engine, &senders) {
-                eprintln!("casedesk-server: delivering notifications failed: {e}");
-            }
-        }
+    casedesk_delivery::send_in_background("casedesk-server", move |senders| {
+        Some(casedesk_delivery::send_due(&hub.engine, senders))
     });
 }
 

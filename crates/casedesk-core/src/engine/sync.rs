@@ -1,9 +1,10 @@
 //! Commands pushed by replicas (desktops that worked offline), applied in one order of
 //! record. A push is idempotent: the command's UUID is remembered with its outcome, so
 //! a repeat (a lost reply, a retry after a crash, a retry racing its first copy: pushes
-//! are applied one at a time) changes nothing and gets the same answer. A command the engine refuses is still consumed: it becomes a conflict record
-//! with the refusal, in the same gap-free order as the applied ones. Only a failure of
-//! the store itself leaves a push unconsumed, for the replica to send again.
+//! are applied one at a time) changes nothing and gets the same answer. A command the
+//! engine refuses is still consumed: it becomes a conflict record with the refusal, in
+//! the same gap-free order as the applied ones. Only a failure of the store itself
+//! leaves a push unconsumed, for the replica to send again.
 
 use super::merge::{self, Conflict, Merge};
 use super::permissions::{require, Action};
