@@ -370,3 +370,23 @@ fn a_command_is_pushed_only_while_the_person_who_made_it_is_signed_in() {
     assert_eq!(on_hub, [("alex".into(), "by Alex, offline".into()), ("bea".into(), "by Bea".into())]);
     assert_eq!(replicated(&a.engine), replicated(&w.engine));
 }
+
+#[test]
+fn a_block_past_the_last_reference_number_is_refused_and_the_sequence_stays_whole() {
+    let w = world();
+    let reserve = |held: Option<i64>| w.engine.reserve_for_client(&alex(), "desk-a", "TEC", 1, held);
+    for beyond in [i64::MAX, i64::MAX - 1, 1_000_000_000_000] {
+        let refused = reserve(Some(beyond)).unwrap_err();
+        assert_eq!(refused.code(), "invalid_field", "{beyond}: {refused}");
+        assert!(refused.to_string().contains("first"), "{refused}");
+    }
+    // The last number can be held; after it the sequence is used up, refused clearly.
+    let last = reserve(Some(999_999_999_999)).unwrap();
+    assert_eq!((last.first, last.last), (999_999_999_999, 999_999_999_999));
+    let used_up = reserve(None).unwrap_err();
+    assert_eq!(used_up.code(), "conflict", "{used_up}");
+    assert!(w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).is_err());
+    let before = count(&w.engine, "SELECT count(*) FROM cases");
+    assert!(reserve(None).is_err());
+    assert_eq!(count(&w.engine, "SELECT count(*) FROM cases"), before, "nothing written");
+}

@@ -175,6 +175,7 @@ impl<'a, 'c> Ctx<'a, 'c> {
             }
             Some(Origin::Pushed { reference: None, .. }) => self.tx.next_reference_number(prefix)?,
         };
+        references::check_left(prefix, n)?;
         self.reference_taken = Some(n);
         Ok(n)
     }

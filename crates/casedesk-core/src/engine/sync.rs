@@ -8,6 +8,7 @@
 
 use super::merge::{self, Conflict, Merge};
 use super::permissions::{require, Action};
+use super::references;
 use super::{Engine, Origin};
 use crate::command::Command;
 use crate::error::{Error, Result};
@@ -237,22 +238,20 @@ impl Engine {
         if client_id.trim().is_empty() || client_id.len() > 100 {
             return Err(Error::field("client_id", "must be 1 to 100 characters"));
         }
-        if !(2..=6).contains(&prefix.len()) || !prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-            return Err(Error::field("prefix", "must be 2 to 6 upper-case letters or digits"));
-        }
+        references::check_prefix(prefix)?;
         if !(1..=MAX_CLIENT_BLOCK).contains(&size) {
             return Err(Error::field("size", format!("must be 1 to {MAX_CLIENT_BLOCK}")));
         }
         let Some(first) = held else {
             return self.write(|tx| {
                 let (first, last) = tx.reserve_reference_block(prefix, size)?;
+                references::check_left(prefix, last)?;
                 tx.record_client_block(client_id, prefix, first, last)?;
                 Ok(ReferenceBlock { prefix: prefix.to_string(), first, last })
             });
         };
-        let Some(last) = first.checked_add(size - 1).filter(|_| first >= 1) else {
-            return Err(Error::field("first", "must be 1 or more, and the block's last number must fit in 64 bits"));
-        };
+        let last = first.saturating_add(size - 1);
+        references::check_block("first", first, last)?;
         self.write(|tx| {
             match crate::store::sync::client_block_overlapping(tx, prefix, first, last)? {
                 Some(known) if known == (client_id.to_string(), first, last) => {}
