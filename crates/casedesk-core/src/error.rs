@@ -91,6 +91,12 @@ pub struct ErrorPayload {
     pub message: String,
 }
 
+impl From<crate::store::sql::SqlError> for Error {
+    fn from(e: crate::store::sql::SqlError) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Storage(e.to_string())

@@ -327,7 +327,7 @@ fn recipients_are_resolved_once_each_and_unreachable_ones_say_why() {
             Ok(db.connection_ref().execute(
                 "INSERT OR IGNORE INTO deliveries (event_seq, rule_id, channel, recipient, subject, body, status,
                    next_attempt_at, created_at) VALUES (?1, ?2, 'email', ?3, '', '', 'pending', 0, 0)",
-                rusqlite::params![d.event_seq, d.rule_id, d.recipient],
+                casedesk_core::store::sql::params![d.event_seq, d.rule_id, d.recipient],
             )?)
         })
         .unwrap();

@@ -1,13 +1,13 @@
 //! Storage of sign-in: password hashes and access tokens (as digests).
 
+use super::sql::{params, Conn, OptionalExtension};
 use super::tx::Tx;
 use crate::clock::to_millis;
 use crate::error::Result;
 use crate::model::User;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
-pub fn password_hash(conn: &Connection, user_id: &str) -> Result<Option<String>> {
+pub fn password_hash(conn: &Conn, user_id: &str) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")?
         .query_row([user_id], |r| r.get(0))
@@ -15,7 +15,7 @@ pub fn password_hash(conn: &Connection, user_id: &str) -> Result<Option<String>>
 }
 
 /// The user a token digest belongs to, if the token exists and has not expired.
-pub fn token_user(conn: &Connection, digest: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+pub fn token_user(conn: &Conn, digest: &str, now: DateTime<Utc>) -> Result<Option<User>> {
     Ok(conn
         .prepare_cached(
             "SELECT u.id, u.name, u.roles, u.teams, u.email, u.phone FROM access_tokens t JOIN users u ON u.id = t.user_id

@@ -1,10 +1,10 @@
 //! Storage of timed business rules: the instants each rule looks at each subject.
 
+use super::sql::{params, Conn, OptionalExtension};
 use super::tx::Tx;
 use crate::clock::{from_millis, to_millis};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 /// One instant a timed rule looks at a subject.
@@ -19,7 +19,7 @@ pub struct RuleTimer {
     pub fired_at: Option<DateTime<Utc>>,
 }
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<RuleTimer> {
+fn from_row(r: &super::sql::Row) -> super::sql::Result<RuleTimer> {
     Ok(RuleTimer {
         id: r.get(0)?,
         rule_key: r.get(1)?,
@@ -34,17 +34,17 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<RuleTimer> {
 const COLUMNS: &str = "id, rule_key, case_id, subject_id, anchor_at, due_at, fired_at";
 
 /// Every timer not yet fired (for the timer queue when the engine opens).
-pub fn pending(conn: &Connection) -> Result<Vec<(i64, DateTime<Utc>)>> {
+pub fn pending(conn: &Conn) -> Result<Vec<(i64, DateTime<Utc>)>> {
     let mut st = conn.prepare("SELECT id, due_at FROM rule_timers WHERE fired_at IS NULL")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, from_millis(r.get(1)?))))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// The timers of a case, fired or not.
-pub fn of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<RuleTimer>> {
+pub fn of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<RuleTimer>> {
     let mut st = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM rule_timers WHERE case_id = ?1 ORDER BY id"))?;
     let rows = st.query_map([case_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 impl Tx<'_> {
@@ -92,7 +92,7 @@ impl Tx<'_> {
             "SELECT id FROM cases WHERE status_category != 'closed' AND id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let rows = st.query_map(params![after, limit], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     pub fn delete_rule_timer(&self, id: i64) -> Result<()> {
@@ -110,7 +110,7 @@ impl Tx<'_> {
 }
 
 /// The channel of the first interaction linked to a case, as rules see it.
-pub fn case_channel(conn: &Connection, case_id: Uuid) -> Result<Option<String>> {
+pub fn case_channel(conn: &Conn, case_id: Uuid) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached(
             "SELECT i.channel FROM case_interactions ci JOIN interactions i ON i.id = ci.interaction_id
@@ -121,7 +121,7 @@ pub fn case_channel(conn: &Connection, case_id: Uuid) -> Result<Option<String>> 
 }
 
 /// When the case entered its current status: its latest creation, status change or reopening.
-pub fn status_since(conn: &Connection, case_id: Uuid) -> Result<Option<DateTime<Utc>>> {
+pub fn status_since(conn: &Conn, case_id: Uuid) -> Result<Option<DateTime<Utc>>> {
     let at: Option<i64> = conn
         .prepare_cached(
             "SELECT max(at) FROM events WHERE case_id = ?1

@@ -1,9 +1,9 @@
 //! The read side of a workspace's configuration, as an admin edits it: the source of
 //! each case type's latest version and the business calendars.
 
+use super::sql::Conn;
 use crate::calendar::CalendarDef;
 use crate::error::Result;
-use rusqlite::Connection;
 
 /// The latest published version of each case type, with the TOML it was published from.
 pub struct CaseTypeSourceRow {
@@ -15,7 +15,7 @@ pub struct CaseTypeSourceRow {
     pub published_by: String,
 }
 
-pub fn latest_case_type_sources(conn: &Connection) -> Result<Vec<CaseTypeSourceRow>> {
+pub fn latest_case_type_sources(conn: &Conn) -> Result<Vec<CaseTypeSourceRow>> {
     let mut st = conn.prepare_cached(
         "SELECT v.case_type, v.name, v.version, v.source, v.published_at, v.published_by
          FROM case_type_versions v
@@ -32,11 +32,11 @@ pub fn latest_case_type_sources(conn: &Connection) -> Result<Vec<CaseTypeSourceR
             published_by: r.get(5)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-pub fn calendars(conn: &Connection) -> Result<Vec<CalendarDef>> {
+pub fn calendars(conn: &Conn) -> Result<Vec<CalendarDef>> {
     let mut st = conn.prepare_cached("SELECT definition FROM calendars ORDER BY id")?;
-    let rows: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<super::sql::Result<_>>()?;
     rows.iter().map(|j| Ok(serde_json::from_str(j)?)).collect()
 }

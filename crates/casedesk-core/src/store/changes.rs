@@ -8,10 +8,10 @@
 //! the rows listed in `row_changes` after the local mark (the effects of commands the hub
 //! has not reflected back yet). A table is replicated unless it is in [`LOCAL_TABLES`].
 
+use super::sql::{params_from_iter, Conn};
+use super::sql::{Value, ValueRef};
 use super::tx::Tx;
 use crate::error::{Error, Result};
-use rusqlite::types::{Value, ValueRef};
-use rusqlite::{params_from_iter, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -49,7 +49,7 @@ impl Cell {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Int(i),
             ValueRef::Real(r) => Cell::Real { r },
-            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Text(t) => Cell::Text(t.to_string()),
             ValueRef::Blob(b) => Cell::Blob { b: hex::encode(b) },
         }
     }
@@ -94,19 +94,19 @@ fn quoted(name: &str) -> String {
 }
 
 /// The replicated tables of `schema` ("main" or "mirror").
-pub fn shapes(conn: &Connection, schema: &str) -> Result<Vec<Shape>> {
+pub fn shapes(conn: &Conn, schema: &str) -> Result<Vec<Shape>> {
     let names: Vec<String> = conn
         .prepare(&format!(
             "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         ))?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<super::sql::Result<_>>()?;
     let mut out = vec![];
     for name in names.into_iter().filter(|n| !LOCAL_TABLES.contains(&n.as_str())) {
         let mut cols: Vec<(String, i64)> = conn
             .prepare(&format!("PRAGMA {schema}.table_info({})", quoted(&name)))?
             .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<super::sql::Result<_>>()?;
         let columns = cols.iter().map(|c| c.0.clone()).collect();
         cols.retain(|c| c.1 > 0);
         cols.sort_by_key(|c| c.1);
@@ -140,7 +140,7 @@ fn key_values(shape: &Shape, row: &str) -> String {
 
 /// Creates the change triggers of every replicated table that lacks them, and lists the
 /// rows already there as changed (a database from before sync, or a new table).
-pub fn install_triggers(conn: &Connection) -> Result<()> {
+pub fn install_triggers(conn: &Conn) -> Result<()> {
     let record = |shape: &Shape, row: &str, deleted: u8| {
         format!(
             "INSERT INTO row_changes (tbl, k1, k2, k3, seq, deleted)
@@ -186,17 +186,17 @@ pub fn install_triggers(conn: &Connection) -> Result<()> {
 }
 
 /// The last number of `schema`'s change order (0 when nothing changed).
-pub fn head(conn: &Connection, schema: &str) -> Result<i64> {
+pub fn head(conn: &Conn, schema: &str) -> Result<i64> {
     Ok(conn.query_row(&format!("SELECT coalesce(max(seq), 0) FROM {schema}.row_changes"), [], |r| r.get(0))?)
 }
 
 /// Up to `limit` rows changed after `cursor`, in change order, with each table's columns.
-pub fn changes_after(conn: &Connection, cursor: i64, limit: i64) -> Result<(Vec<ChangedRow>, Columns)> {
+pub fn changes_after(conn: &Conn, cursor: i64, limit: i64) -> Result<(Vec<ChangedRow>, Columns)> {
     let shapes: BTreeMap<String, Shape> = shapes(conn, "main")?.into_iter().map(|s| (s.name.clone(), s)).collect();
     let mut st = conn
         .prepare_cached("SELECT tbl, k1, k2, k3, seq, deleted FROM row_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     let listed = st.query_map([cursor, limit], |r| {
-        let key = (1..=3).map(|i| r.get_ref(i).map(Cell::from_sql)).collect::<rusqlite::Result<Vec<_>>>()?;
+        let key = (1..=3).map(|i| r.get_ref(i).map(Cell::from_sql)).collect::<super::sql::Result<Vec<_>>>()?;
         Ok((r.get::<_, String>(0)?, key, r.get::<_, i64>(4)?, r.get::<_, bool>(5)?))
     })?;
     let mut rows = vec![];
@@ -221,7 +221,7 @@ pub fn changes_after(conn: &Connection, cursor: i64, limit: i64) -> Result<(Vec<
                 Some(r) => Some(
                     (0..shape.columns.len())
                         .map(|i| r.get_ref(i).map(Cell::from_sql))
-                        .collect::<rusqlite::Result<_>>()?,
+                        .collect::<super::sql::Result<_>>()?,
                 ),
                 None => None,
             }

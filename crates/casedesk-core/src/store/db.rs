@@ -3,15 +3,16 @@
 use super::checkpoint::Checkpointer;
 use super::migrations::{latest_version, migrations, APPLICATION_ID};
 use super::rows;
+use super::sql::{params, Conn, OptionalExtension};
 use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::model::{Attachment, Case, CaseSummary, Customer, Event, Interaction, Note, Task, User};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 pub struct Db {
-    conn: Connection,
+    conn: Conn,
     path: Option<PathBuf>,
     checkpointer: Option<Checkpointer>,
 }
@@ -42,7 +43,7 @@ impl Db {
             let ro =
                 Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                     .map_err(|e| corrupt(e.to_string()))?;
-            let probe = || -> rusqlite::Result<(i64, i64)> {
+            let probe = || -> super::sql::Result<(i64, i64)> {
                 ro.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
                 let version = ro.pragma_query_value(None, "user_version", |r| r.get(0))?;
                 let app = ro.pragma_query_value(None, "application_id", |r| r.get(0))?;
@@ -63,17 +64,17 @@ impl Db {
                 }
             }
         }
-        let conn = Connection::open(path)?;
+        let conn = Conn::sqlite(Connection::open(path)?);
         let mut db = Db { conn, path: Some(path.to_path_buf()), checkpointer: None };
         db.prepare()?;
-        db.conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::WRITER_CHECKPOINT_PAGES)?;
+        db.conn.as_sqlite().pragma_update(None, "wal_autocheckpoint", super::checkpoint::WRITER_CHECKPOINT_PAGES)?;
         db.checkpointer = Some(Checkpointer::start(path)?);
         Ok(db)
     }
 
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Db> {
-        let mut db = Db { conn: Connection::open_in_memory()?, path: None, checkpointer: None };
+        let mut db = Db { conn: Conn::sqlite(Connection::open_in_memory()?), path: None, checkpointer: None };
         db.prepare()?;
         Ok(db)
     }
@@ -81,15 +82,16 @@ impl Db {
     fn prepare(&mut self) -> Result<()> {
         // WAL with synchronous=NORMAL: a committed transaction survives a crash of the
         // process (it is in the WAL file); only a power loss may lose the last commits.
-        self.conn.pragma_update(None, "journal_mode", "WAL")?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        let sqlite = self.conn.as_sqlite_mut();
+        sqlite.pragma_update(None, "journal_mode", "WAL")?;
+        sqlite.pragma_update(None, "synchronous", "NORMAL")?;
+        sqlite.pragma_update(None, "foreign_keys", "ON")?;
         // 64 MiB of page cache (SQLite's default is 2 MiB): the B-trees' upper levels stay
         // in memory as the workspace grows to millions of cases.
-        self.conn.pragma_update(None, "cache_size", -65_536)?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        self.conn.set_prepared_statement_cache_capacity(64);
-        migrations().to_latest(&mut self.conn).map_err(|e| Error::Storage(format!("schema migration failed: {e}")))?;
+        sqlite.pragma_update(None, "cache_size", -65_536)?;
+        sqlite.busy_timeout(std::time::Duration::from_secs(5))?;
+        sqlite.set_prepared_statement_cache_capacity(64);
+        migrations().to_latest(sqlite).map_err(|e| Error::Storage(format!("schema migration failed: {e}")))?;
         super::changes::install_triggers(&self.conn)?;
         Ok(())
     }
@@ -110,9 +112,9 @@ impl Db {
     /// A write with foreign keys unenforced (a pull's page into the mirror, which may
     /// hold a row before the row it refers to). They are enforced again afterwards.
     pub fn write_unchecked<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        self.conn.as_sqlite().pragma_update(None, "foreign_keys", "OFF")?;
         let out = self.write(f);
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.as_sqlite().pragma_update(None, "foreign_keys", "ON")?;
         out
     }
 
@@ -121,12 +123,12 @@ impl Db {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.conn.as_sqlite().pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Runs `f` in one write transaction: all of it commits, or none of it.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.conn.begin(true)?;
         let wrapped = Tx::new(tx);
         let out = f(&wrapped)?;
         wrapped.commit()?;
@@ -138,18 +140,18 @@ impl Db {
 
     /// Runs `f` in a transaction that is always rolled back: a dry run changes nothing.
     pub fn trial<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin(false)?;
         let wrapped = Tx::new(tx);
         f(&wrapped)
     }
 
     /// Read-only raw access, for tests and tools.
-    pub fn connection_ref(&self) -> &Connection {
+    pub fn connection_ref(&self) -> &Conn {
         &self.conn
     }
 
     /// Raw access for benchmarks and migration tests.
-    pub fn connection(&mut self) -> &mut Connection {
+    pub fn connection(&mut self) -> &mut Conn {
         &mut self.conn
     }
 
@@ -162,7 +164,7 @@ impl Db {
              ORDER BY v.name",
         )?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     pub fn case_type_definition(&self, case_type: &str, version: u32) -> Result<Option<String>> {
@@ -267,7 +269,7 @@ impl Db {
              FROM outbox o JOIN events e ON e.seq = o.event_seq
              WHERE o.id > ?1 AND o.topic = ?2 ORDER BY o.id LIMIT ?3",
         )?;
-        let rows = st.query_map(rusqlite::params![after, topic, limit], |r| {
+        let rows = st.query_map(params![after, topic, limit], |r| {
             let id: i64 = r.get(0)?;
             let before: String = r.get(7)?;
             let after: String = r.get(8)?;
@@ -285,7 +287,7 @@ impl Db {
                 },
             ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// The clocks still running: open tasks' OLAs and open cases' SLAs.

@@ -1,6 +1,7 @@
 //! Storage. All SQL of the engine lives below this module; the engine's rules call the
-//! methods of [`Tx`] (inside a write transaction) and [`Db`] (reads). A second back end
-//! (PostgreSQL, for the hub) implements the same set of methods.
+//! methods of [`Tx`] (inside a write transaction) and [`Db`] (reads). Statements reach
+//! the driver only through [`sql`], so that a second back end (PostgreSQL, for the hub)
+//! runs the same methods.
 
 pub mod access;
 pub mod automation;
@@ -14,6 +15,7 @@ pub mod notifications;
 pub mod reports;
 pub mod routing;
 mod rows;
+pub mod sql;
 pub mod sync;
 mod tx;
 

@@ -2,13 +2,13 @@
 //! SMS, webhook and rule-made desktop notifications).
 
 use super::rows::user_from_row;
+use super::sql::{params, Conn, OptionalExtension, Row};
 use super::tx::Tx;
 use crate::clock::{from_millis, to_millis};
 use crate::error::Result;
 use crate::model::User;
 use crate::notify::{Channel, Delivery, NotificationRule, NotifyEvent};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -40,14 +40,14 @@ pub struct NewDelivery<'a> {
 
 const DELIVERY_COLUMNS: &str = "id, event_seq, rule_id, channel, recipient, subject, body, attempts";
 
-fn delivery_from_row(r: &Row) -> rusqlite::Result<Delivery> {
+fn delivery_from_row(r: &Row) -> super::sql::Result<Delivery> {
     let channel: String = r.get(3)?;
     Ok(Delivery {
         id: r.get(0)?,
         event_seq: r.get(1)?,
         rule_id: r.get(2)?,
         channel: Channel::parse(&channel)
-            .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, channel.into()))?,
+            .ok_or_else(|| super::sql::SqlError::conversion(format!("unknown channel '{channel}'")))?,
         recipient: r.get(4)?,
         subject: r.get(5)?,
         body: r.get(6)?,
@@ -55,30 +55,29 @@ fn delivery_from_row(r: &Row) -> rusqlite::Result<Delivery> {
     })
 }
 
-fn rule_from_json(json: String) -> rusqlite::Result<NotificationRule> {
-    serde_json::from_str(&json)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+fn rule_from_json(json: String) -> super::sql::Result<NotificationRule> {
+    serde_json::from_str(&json).map_err(|e| super::sql::SqlError::conversion(e.to_string()))
 }
 
-pub fn notification_rules(conn: &Connection) -> Result<Vec<NotificationRule>> {
+pub fn notification_rules(conn: &Conn) -> Result<Vec<NotificationRule>> {
     let mut st = conn.prepare_cached("SELECT rule FROM notification_rules ORDER BY id")?;
     let rows = st.query_map([], |r| rule_from_json(r.get(0)?))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// Rule-made desktop notifications waiting for `user`, oldest first, with the event
 /// kind each came from.
-pub fn pending_desktop(conn: &Connection, user: &str, limit: u32) -> Result<Vec<(Delivery, String)>> {
+pub fn pending_desktop(conn: &Conn, user: &str, limit: u32) -> Result<Vec<(Delivery, String)>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {DELIVERY_COLUMNS}, (SELECT kind FROM events WHERE seq = d.event_seq) FROM deliveries d
          WHERE channel = 'desktop' AND recipient = ?1 AND status = 'pending' ORDER BY id LIMIT ?2"
     ))?;
     let rows = st.query_map(params![user, limit], |r| Ok((delivery_from_row(r)?, r.get(8)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// The newest deliveries first, optionally of one status.
-pub fn delivery_log(conn: &Connection, status: Option<&str>, limit: u32) -> Result<Vec<DeliveryLogEntry>> {
+pub fn delivery_log(conn: &Conn, status: Option<&str>, limit: u32) -> Result<Vec<DeliveryLogEntry>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {DELIVERY_COLUMNS}, status, last_error, created_at, sent_at, next_attempt_at FROM deliveries
          WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
@@ -93,11 +92,11 @@ pub fn delivery_log(conn: &Connection, status: Option<&str>, limit: u32) -> Resu
             next_attempt_at: from_millis(r.get(12)?),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// When the next delivery of `channels` is due, if any waits.
-pub fn next_delivery_due(conn: &Connection, channels: &[Channel]) -> Result<Option<DateTime<Utc>>> {
+pub fn next_delivery_due(conn: &Conn, channels: &[Channel]) -> Result<Option<DateTime<Utc>>> {
     let wanted: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     let at: Option<i64> = conn
         .prepare_cached(
@@ -152,7 +151,7 @@ impl Tx<'_> {
             "SELECT rule FROM notification_rules WHERE event = ?1 AND (case_type IS NULL OR case_type = ?2) ORDER BY id",
         )?;
         let rows = st.query_map(params![event.as_str(), case_type], |r| rule_from_json(r.get(0)?))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// The rules on `case_type`, and those on every type.
@@ -161,14 +160,14 @@ impl Tx<'_> {
             "SELECT rule FROM notification_rules WHERE case_type IS NULL OR case_type = ?1 ORDER BY id",
         )?;
         let rows = st.query_map([case_type], |r| rule_from_json(r.get(0)?))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// The agents who work `queue`.
     pub fn queue_members(&self, queue: &str) -> Result<Vec<String>> {
         let mut st = self.prepare_cached("SELECT user_id FROM agent_queues WHERE queue = ?1 ORDER BY user_id")?;
         let rows = st.query_map([queue], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// The supervisors whose teams include `team`.
@@ -180,7 +179,7 @@ impl Tx<'_> {
              ORDER BY id",
         )?;
         let rows = st.query_map([team], user_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     pub fn set_user_contact(&self, user: &str, email: Option<&str>, phone: Option<&str>) -> Result<()> {
@@ -235,7 +234,7 @@ impl Tx<'_> {
             ))?;
             let rows =
                 st.query_map(params![to_millis(now), serde_json::to_string(&wanted)?, limit], delivery_from_row)?;
-            rows.collect::<rusqlite::Result<_>>()?
+            rows.collect::<super::sql::Result<_>>()?
         };
         for d in &due {
             self.prepare_cached(

@@ -1,18 +1,18 @@
 //! What reports read: the projection of case lives (caught up from the event log),
 //! agents' events, and the board's counts.
 
+use super::sql::{Conn, OptionalExtension};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::Event;
 use crate::reports::timeline::{self, CaseLife, Names};
 use crate::reports::ReportRange;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension};
 
 /// The names lives refer to.
-pub fn names(conn: &Connection) -> Result<Names> {
+pub fn names(conn: &Conn) -> Result<Names> {
     let mut st = conn.prepare_cached("SELECT name FROM report_names ORDER BY id")?;
-    let names = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let names = st.query_map([], |r| r.get(0))?.collect::<super::sql::Result<_>>()?;
     Ok(Names::from_list(names))
 }
 
@@ -22,7 +22,7 @@ pub fn names(conn: &Connection) -> Result<Names> {
 /// that end. Returns the names, how many lives were written, and whether the projection
 /// has caught up with the log. Run in a write transaction: the lives, names and cursor
 /// move together.
-pub fn catch_up_lives(conn: &Connection, window: i64) -> Result<(Names, usize, bool)> {
+pub fn catch_up_lives(conn: &Conn, window: i64) -> Result<(Names, usize, bool)> {
     let mut names = names(conn)?;
     let known = names.len();
     let cursor: i64 = conn.query_row("SELECT seq FROM report_lives_cursor", [], |r| r.get(0))?;
@@ -45,14 +45,14 @@ pub fn catch_up_lives(conn: &Connection, window: i64) -> Result<(Names, usize, b
     let mut store = |case: &[Event], names: &mut Names| -> Result<()> {
         let Some(life) = timeline::case_life(case, names) else { return Ok(()) };
         let bytes = postcard::to_allocvec(&life).map_err(|e| Error::Storage(format!("encoding a case life: {e}")))?;
-        write.execute(rusqlite::params![life.id, life.created_at, life.closed_at, bytes])?;
+        write.execute(super::sql::params![life.id, life.created_at, life.closed_at, bytes])?;
         written += 1;
         Ok(())
     };
     let mut case: Vec<Event> = vec![];
     let mut rows = events.query([cursor, last])?;
     while let Some(row) = rows.next()? {
-        let event = super::rows::event_from_row(row)?;
+        let event = super::rows::event_from_row(&row)?;
         if case.last().is_some_and(|e| e.case_id != event.case_id) {
             store(&case, &mut names)?;
             case.clear();
@@ -64,7 +64,7 @@ pub fn catch_up_lives(conn: &Connection, window: i64) -> Result<(Names, usize, b
     }
     let mut add_name = conn.prepare_cached("INSERT INTO report_names (id, name) VALUES (?1, ?2)")?;
     for (i, name) in names.since(known).iter().enumerate() {
-        add_name.execute(rusqlite::params![(known + i) as i64, name])?;
+        add_name.execute(super::sql::params![(known + i) as i64, name])?;
     }
     conn.execute("UPDATE report_lives_cursor SET seq = ?1", [last])?;
     Ok((names, written, last == newest))
@@ -92,7 +92,7 @@ impl LifeBatch {
 /// Hands `f` the stored life of every case a range can count, in case order and in
 /// batches: created before its end and not closed for good before its start (such a case
 /// adds nothing to any figure: see `crate::reports`). Stops early if `f` says so.
-pub fn life_batches(conn: &Connection, range: &ReportRange, mut f: impl FnMut(LifeBatch) -> bool) -> Result<()> {
+pub fn life_batches(conn: &Conn, range: &ReportRange, mut f: impl FnMut(LifeBatch) -> bool) -> Result<()> {
     let mut st = conn.prepare_cached(
         "SELECT life FROM report_lives WHERE created_at < ?1 AND (closed_at IS NULL OR closed_at >= ?2)
          ORDER BY case_id",
@@ -100,7 +100,7 @@ pub fn life_batches(conn: &Connection, range: &ReportRange, mut f: impl FnMut(Li
     let mut rows = st.query([to_millis(range.to), to_millis(range.from)])?;
     let mut batch = LifeBatch::default();
     while let Some(row) = rows.next()? {
-        batch.bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+        batch.bytes.extend_from_slice(row.get_ref(0)?.as_blob()?);
         batch.ends.push(batch.bytes.len());
         if batch.ends.len() == BATCH && !f(std::mem::take(&mut batch)) {
             return Ok(());
@@ -113,14 +113,14 @@ pub fn life_batches(conn: &Connection, range: &ReportRange, mut f: impl FnMut(Li
 }
 
 /// Agents' presence and routing-status events before `to`, in order.
-pub fn agent_events_before(conn: &Connection, to: DateTime<Utc>) -> Result<Vec<Event>> {
+pub fn agent_events_before(conn: &Conn, to: DateTime<Utc>) -> Result<Vec<Event>> {
     let mut st = conn.prepare_cached(
         "SELECT seq, case_id, task_id, actor, at, kind, before, after FROM events
          WHERE case_id IS NULL AND kind IN ('agent_presence_changed', 'agent_routing_status_changed') AND at < ?1
          ORDER BY seq",
     )?;
     let rows = st.query_map([to_millis(to)], super::rows::event_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// Counts for the real-time board, read from the current state (which each command
@@ -134,18 +134,18 @@ pub struct BoardRows {
     pub agents: Vec<(String, String, String, u32)>,
 }
 
-pub fn board(conn: &Connection) -> Result<BoardRows> {
+pub fn board(conn: &Conn) -> Result<BoardRows> {
     // Each WHERE repeats its partial index's condition word for word (migration V7), so
     // SQLite reads the index of open work instead of the whole table.
     let mut st = conn.prepare_cached(
         "SELECT case_type, status, count(*) FROM cases WHERE status_category != 'closed'
          GROUP BY case_type, status ORDER BY case_type, status",
     )?;
-    let cases = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let cases = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<super::sql::Result<_>>()?;
     let open = "state NOT IN ('completed', 'escalated', 'cancelled')";
     let mut st =
         conn.prepare_cached(&format!("SELECT state, count(*) FROM tasks WHERE {open} GROUP BY state ORDER BY state"))?;
-    let tasks = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let tasks = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<super::sql::Result<_>>()?;
     let (at_risk, breached): (u32, u32) = conn.query_row(
         &format!(
             "SELECT coalesce(sum(json_extract(ola_clock, '$.at_risk_noted') = 1 AND json_extract(ola_clock, '$.breach_noted') = 0), 0),
@@ -165,7 +165,7 @@ pub fn board(conn: &Connection) -> Result<BoardRows> {
                 (SELECT min(t.queued_at) FROM tasks t WHERE t.state = 'queued' AND t.queue = n.queue)
          FROM names n ORDER BY n.queue",
     )?;
-    let queues = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    let queues = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<super::sql::Result<_>>()?;
     // Load: tasks offered to or held by the agent; both lookups are indexed by person.
     let mut st = conn.prepare_cached(&format!(
         "SELECT a.user_id, a.presence, a.routing_status,
@@ -174,6 +174,6 @@ pub fn board(conn: &Connection) -> Result<BoardRows> {
          FROM agents a ORDER BY a.user_id"
     ))?;
     let agents =
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<super::sql::Result<_>>()?;
     Ok(BoardRows { cases, tasks, at_risk, breached, queues, agents })
 }

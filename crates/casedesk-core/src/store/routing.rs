@@ -1,19 +1,19 @@
 //! Storage of routing state: queues, agents, their memberships and loads.
 
 use super::rows::{enum_str, parse_enum, task_from_row, TASK_COLUMNS};
+use super::sql::{params, Conn, OptionalExtension, Row};
 use super::tx::Tx;
 use crate::clock::{from_millis, to_millis};
 use crate::error::Result;
 use crate::model::{Task, TaskKind};
 use crate::routing::{Agent, QueueConfig};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::BTreeMap;
 
 const AGENT_COLUMNS: &str =
     "user_id, presence, secondary, on_queue, not_responding, routing_status, profile, last_assigned_at";
 
-fn agent_from_row(r: &Row) -> rusqlite::Result<Agent> {
+fn agent_from_row(r: &Row) -> super::sql::Result<Agent> {
     let profile: String = r.get(6)?;
     Ok(Agent {
         user_id: r.get(0)?,
@@ -29,7 +29,7 @@ fn agent_from_row(r: &Row) -> rusqlite::Result<Agent> {
     })
 }
 
-fn with_load(conn: &Connection, mut a: Agent) -> Result<Agent> {
+fn with_load(conn: &Conn, mut a: Agent) -> Result<Agent> {
     a.load = agent_load(conn, &a.user_id)?;
     a.pending_offers = conn
         .prepare_cached("SELECT count(*) FROM tasks WHERE offered_to = ?1 AND state = 'offered'")?
@@ -38,7 +38,7 @@ fn with_load(conn: &Connection, mut a: Agent) -> Result<Agent> {
 }
 
 /// Tasks offered to or held by the agent and not finished, per kind.
-pub fn agent_load(conn: &Connection, user_id: &str) -> Result<BTreeMap<TaskKind, u32>> {
+pub fn agent_load(conn: &Conn, user_id: &str) -> Result<BTreeMap<TaskKind, u32>> {
     let mut st = conn.prepare_cached(
         "SELECT kind, count(*) FROM tasks
          WHERE (assignee = ?1 AND state IN ('assigned', 'in_progress', 'waiting'))
@@ -46,36 +46,36 @@ pub fn agent_load(conn: &Connection, user_id: &str) -> Result<BTreeMap<TaskKind,
          GROUP BY kind",
     )?;
     let rows = st.query_map([user_id], |r| Ok((parse_enum::<TaskKind>(r.get(0)?)?, r.get::<_, u32>(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-pub fn agent(conn: &Connection, user_id: &str) -> Result<Option<Agent>> {
+pub fn agent(conn: &Conn, user_id: &str) -> Result<Option<Agent>> {
     let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1");
     let agent = conn.prepare_cached(&sql)?.query_row([user_id], agent_from_row).optional()?;
     agent.map(|a| with_load(conn, a)).transpose()
 }
 
-pub fn agents(conn: &Connection) -> Result<Vec<Agent>> {
+pub fn agents(conn: &Conn) -> Result<Vec<Agent>> {
     let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY user_id");
     let mut st = conn.prepare_cached(&sql)?;
-    let list: Vec<Agent> = st.query_map([], agent_from_row)?.collect::<rusqlite::Result<_>>()?;
+    let list: Vec<Agent> = st.query_map([], agent_from_row)?.collect::<super::sql::Result<_>>()?;
     list.into_iter().map(|a| with_load(conn, a)).collect()
 }
 
-pub fn queue(conn: &Connection, id: &str) -> Result<Option<QueueConfig>> {
+pub fn queue(conn: &Conn, id: &str) -> Result<Option<QueueConfig>> {
     let json: Option<String> =
         conn.prepare_cached("SELECT config FROM queues WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
     Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
 }
 
-pub fn queues(conn: &Connection) -> Result<Vec<QueueConfig>> {
+pub fn queues(conn: &Conn) -> Result<Vec<QueueConfig>> {
     let mut st = conn.prepare_cached("SELECT config FROM queues ORDER BY id")?;
-    let rows: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<super::sql::Result<_>>()?;
     rows.iter().map(|j| Ok(serde_json::from_str(j)?)).collect()
 }
 
 /// Open tasks the agent holds or is offered.
-pub fn tasks_of_agent(conn: &Connection, user_id: &str) -> Result<Vec<Task>> {
+pub fn tasks_of_agent(conn: &Conn, user_id: &str) -> Result<Vec<Task>> {
     let sql = format!(
         "SELECT {TASK_COLUMNS} FROM tasks
          WHERE (assignee = ?1 AND state IN ('assigned', 'in_progress', 'waiting'))
@@ -84,11 +84,11 @@ pub fn tasks_of_agent(conn: &Connection, user_id: &str) -> Result<Vec<Task>> {
     );
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map([user_id], task_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// Waiting tasks of a queue in routing order, `limit` at a time after `after` (rank, id).
-pub fn ranked_tasks(conn: &Connection, queue: &str, after: Option<(i64, uuid::Uuid)>, limit: u32) -> Result<Vec<Task>> {
+pub fn ranked_tasks(conn: &Conn, queue: &str, after: Option<(i64, uuid::Uuid)>, limit: u32) -> Result<Vec<Task>> {
     let (rank, id) = after.unwrap_or((i64::MAX, uuid::Uuid::nil()));
     let sql = format!(
         "SELECT {TASK_COLUMNS} FROM tasks
@@ -98,7 +98,7 @@ pub fn ranked_tasks(conn: &Connection, queue: &str, after: Option<(i64, uuid::Uu
     );
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map(params![queue, rank, id, limit], task_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// A queue's open work: waiting tasks in routing order, then those offered or held.
@@ -106,14 +106,14 @@ pub fn ranked_tasks(conn: &Connection, queue: &str, after: Option<(i64, uuid::Uu
 /// in routing order (the `tasks_waiting` index), then those offered or held, oldest
 /// first. Each part is read through its own index; a deep page still steps over the
 /// index entries before it (9 ms at the start of 100,000, 17 ms at the end: docs/benchmarks.md).
-pub fn open_tasks_page(conn: &Connection, queue: &str, offset: u32, limit: u32) -> Result<(u32, Vec<Task>)> {
+pub fn open_tasks_page(conn: &Conn, queue: &str, offset: u32, limit: u32) -> Result<(u32, Vec<Task>)> {
     let count = |sql: &str| -> Result<u32> { Ok(conn.prepare_cached(sql)?.query_row([queue], |r| r.get(0))?) };
     let waiting = count("SELECT count(*) FROM tasks WHERE queue = ?1 AND state = 'queued'")?;
     let held = count(&format!("SELECT count(*) FROM tasks WHERE queue = ?1 AND {HELD}"))?;
     let read = |sql: &str, offset: u32, limit: u32| -> Result<Vec<Task>> {
         let mut st = conn.prepare_cached(sql)?;
         let rows = st.query_map(params![queue, limit, offset], task_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     };
     let mut page = Vec::new();
     if offset < waiting {
@@ -138,11 +138,11 @@ pub fn open_tasks_page(conn: &Connection, queue: &str, offset: u32, limit: u32) 
 const HELD: &str = "state NOT IN ('queued', 'completed', 'escalated', 'cancelled')";
 
 /// Tasks waiting in a queue.
-pub fn queued_tasks(conn: &Connection, queue: &str) -> Result<Vec<Task>> {
+pub fn queued_tasks(conn: &Conn, queue: &str) -> Result<Vec<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE queue = ?1 AND state = 'queued' ORDER BY created_at, id");
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map([queue], task_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 impl Tx<'_> {
@@ -205,7 +205,7 @@ impl Tx<'_> {
             AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
         );
         let mut st = self.prepare_cached(&sql)?;
-        let list: Vec<Agent> = st.query_map([queue], agent_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let list: Vec<Agent> = st.query_map([queue], agent_from_row)?.collect::<super::sql::Result<_>>()?;
         list.into_iter().map(|a| with_load(self, a)).collect()
     }
 
@@ -227,7 +227,7 @@ impl Tx<'_> {
             "SELECT id FROM tasks WHERE reroute_at IS NOT NULL AND reroute_at <= ?1 AND state = 'queued' ORDER BY reroute_at",
         )?;
         let rows = st.query_map([to_millis(now)], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     /// Offers whose alert ran out by `now`.
@@ -238,6 +238,6 @@ impl Tx<'_> {
         );
         let mut st = self.prepare_cached(&sql)?;
         let rows = st.query_map([to_millis(now)], task_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 }

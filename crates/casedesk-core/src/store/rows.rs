@@ -1,9 +1,9 @@
 //! Row ↔ record mapping and the read queries, shared by [`super::Db`] and [`super::Tx`].
 
+use super::sql::{params, Conn, OptionalExtension, Row};
 use crate::clock::from_millis;
 use crate::error::Result;
 use crate::model::*;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -16,10 +16,9 @@ fn opt_time(v: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// A stored enum (its serde name) back into the enum.
-pub(super) fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
-    serde_json::from_value(Value::String(s.clone())).map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("unknown value '{s}'").into())
-    })
+pub(super) fn parse_enum<T: serde::de::DeserializeOwned>(s: String) -> super::sql::Result<T> {
+    serde_json::from_value(Value::String(s.clone()))
+        .map_err(|_| super::sql::SqlError::conversion(format!("unknown value '{s}'")))
 }
 
 /// An enum as stored: its serde name.
@@ -33,7 +32,7 @@ pub(super) fn enum_str<T: serde::Serialize>(v: &T) -> String {
 pub const CASE_COLUMNS: &str = "c.id, c.reference, c.case_type, c.type_version, v.name, c.status, c.status_category, c.stage, \
      c.priority, c.owner, c.customer_id, c.intent, c.subject, c.description, c.fields, c.created_at, c.updated_at, c.closed_at, c.sla";
 
-pub fn case_from_row(r: &Row) -> rusqlite::Result<Case> {
+pub fn case_from_row(r: &Row) -> super::sql::Result<Case> {
     Ok(Case {
         id: r.get(0)?,
         reference: r.get(1)?,
@@ -57,7 +56,7 @@ pub fn case_from_row(r: &Row) -> rusqlite::Result<Case> {
     })
 }
 
-pub fn case_by_id(conn: &Connection, id: Uuid) -> Result<Option<Case>> {
+pub fn case_by_id(conn: &Conn, id: Uuid) -> Result<Option<Case>> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases c JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version WHERE c.id = ?1"
     );
@@ -69,7 +68,7 @@ pub const TASK_COLUMNS: &str =
      outcome, form_values, reason, created_at, updated_at, completed_at, requirements, offered_to, offer_expires_at, \
      preferred_agent, queued_at, route_rank, reroute_at, ola, ola_clock, on_screen_by";
 
-pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
+pub fn task_from_row(r: &Row) -> super::sql::Result<Task> {
     let requirements: String = r.get(17)?;
     Ok(Task {
         id: r.get(0)?,
@@ -102,21 +101,21 @@ pub fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
     })
 }
 
-pub fn task_by_id(conn: &Connection, id: Uuid) -> Result<Option<Task>> {
+pub fn task_by_id(conn: &Conn, id: Uuid) -> Result<Option<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1");
     Ok(conn.prepare_cached(&sql)?.query_row([id], task_from_row).optional()?)
 }
 
-pub fn tasks_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Task>> {
+pub fn tasks_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Task>> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE case_id = ?1 ORDER BY created_at, id");
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map([case_id], task_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 const CUSTOMER_COLUMNS: &str = "id, name, email, phone, external_id, extra, created_at, updated_at";
 
-fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
+fn customer_from_row(r: &Row) -> super::sql::Result<Customer> {
     Ok(Customer {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -129,7 +128,7 @@ fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
     })
 }
 
-pub fn customer_by_id(conn: &Connection, id: Uuid) -> Result<Option<Customer>> {
+pub fn customer_by_id(conn: &Conn, id: Uuid) -> Result<Option<Customer>> {
     let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1");
     Ok(conn.prepare_cached(&sql)?.query_row([id], customer_from_row).optional()?)
 }
@@ -140,7 +139,7 @@ fn like_escaped(text: &str) -> String {
 }
 
 /// By name prefix or word, exact email (any case), phone digits, or external id.
-pub fn search_customers(conn: &Connection, query: &str, limit: u32) -> Result<Vec<Customer>> {
+pub fn search_customers(conn: &Conn, query: &str, limit: u32) -> Result<Vec<Customer>> {
     let q = query.trim().to_lowercase();
     if q.is_empty() {
         return Ok(vec![]);
@@ -158,11 +157,11 @@ pub fn search_customers(conn: &Connection, query: &str, limit: u32) -> Result<Ve
         params![format!("{escaped}%"), format!("% {escaped}%"), q, phone.trim_start_matches('+'), query.trim(), limit],
         customer_from_row,
     )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// Reads `id, name, roles, teams, email, phone`.
-pub fn user_from_row(r: &Row) -> rusqlite::Result<User> {
+pub fn user_from_row(r: &Row) -> super::sql::Result<User> {
     let roles: String = r.get(2)?;
     let teams: String = r.get(3)?;
     Ok(User {
@@ -175,20 +174,20 @@ pub fn user_from_row(r: &Row) -> rusqlite::Result<User> {
     })
 }
 
-pub fn user_by_id(conn: &Connection, id: &str) -> Result<Option<User>> {
+pub fn user_by_id(conn: &Conn, id: &str) -> Result<Option<User>> {
     Ok(conn
         .prepare_cached("SELECT id, name, roles, teams, email, phone FROM users WHERE id = ?1")?
         .query_row([id], user_from_row)
         .optional()?)
 }
 
-pub fn users(conn: &Connection) -> Result<Vec<User>> {
+pub fn users(conn: &Conn) -> Result<Vec<User>> {
     let mut st = conn.prepare_cached("SELECT id, name, roles, teams, email, phone FROM users ORDER BY name")?;
     let rows = st.query_map([], user_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-pub fn notes_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Note>> {
+pub fn notes_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Note>> {
     let mut st = conn.prepare_cached(
         "SELECT id, case_id, author, body, created_at FROM notes WHERE case_id = ?1 ORDER BY created_at, id",
     )?;
@@ -201,10 +200,10 @@ pub fn notes_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Note>> {
             created_at: from_millis(r.get(4)?),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-pub fn attachments_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Attachment>> {
+pub fn attachments_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Attachment>> {
     let mut st = conn.prepare_cached(
         "SELECT id, case_id, file_name, content_type, size, sha256, added_by, added_at FROM attachments WHERE case_id = ?1 ORDER BY added_at, id",
     )?;
@@ -220,10 +219,10 @@ pub fn attachments_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Attac
             added_at: from_millis(r.get(7)?),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-fn interaction_from_row(r: &Row) -> rusqlite::Result<Interaction> {
+fn interaction_from_row(r: &Row) -> super::sql::Result<Interaction> {
     Ok(Interaction {
         id: r.get(0)?,
         channel: parse_enum(r.get(1)?)?,
@@ -235,24 +234,24 @@ fn interaction_from_row(r: &Row) -> rusqlite::Result<Interaction> {
     })
 }
 
-pub fn interaction_by_id(conn: &Connection, id: Uuid) -> Result<Option<Interaction>> {
+pub fn interaction_by_id(conn: &Conn, id: Uuid) -> Result<Option<Interaction>> {
     Ok(conn
         .prepare_cached("SELECT id, channel, external_id, customer_id, summary, started_at, ended_at FROM interactions WHERE id = ?1")?
         .query_row([id], interaction_from_row)
         .optional()?)
 }
 
-pub fn interactions_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Interaction>> {
+pub fn interactions_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Interaction>> {
     let mut st = conn.prepare_cached(
         "SELECT i.id, i.channel, i.external_id, i.customer_id, i.summary, i.started_at, i.ended_at
          FROM case_interactions ci JOIN interactions i ON i.id = ci.interaction_id
          WHERE ci.case_id = ?1 ORDER BY i.started_at",
     )?;
     let rows = st.query_map([case_id], interaction_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-pub fn event_from_row(r: &Row) -> rusqlite::Result<Event> {
+pub fn event_from_row(r: &Row) -> super::sql::Result<Event> {
     let before: String = r.get(6)?;
     let after: String = r.get(7)?;
     Ok(Event {
@@ -267,28 +266,23 @@ pub fn event_from_row(r: &Row) -> rusqlite::Result<Event> {
     })
 }
 
-pub fn events_of_case(conn: &Connection, case_id: Uuid) -> Result<Vec<Event>> {
+pub fn events_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Event>> {
     let mut st = conn.prepare_cached(
         "SELECT seq, case_id, task_id, actor, at, kind, before, after FROM events WHERE case_id = ?1 ORDER BY seq",
     )?;
     let rows = st.query_map([case_id], event_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// Newest first: ids are time-ordered (UUID v7), so the primary key gives the order.
-pub fn case_summaries(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
+pub fn case_summaries(conn: &Conn, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
     search_case_summaries(conn, None, limit, offset)
 }
 
 /// Cases whose reference, subject, description or customer name contains `query`
 /// (case-insensitive; all cases when none), newest first. A scan: fine for a desk's or a
 /// small hub's cases; a text index would serve a large hub.
-pub fn search_case_summaries(
-    conn: &Connection,
-    query: Option<&str>,
-    limit: u32,
-    offset: u32,
-) -> Result<Vec<CaseSummary>> {
+pub fn search_case_summaries(conn: &Conn, query: Option<&str>, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
     let pattern = query.map(|q| format!("%{}%", like_escaped(q)));
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.reference, c.case_type, v.name, c.status, c.status_category, c.stage, c.priority, c.subject,
@@ -318,5 +312,5 @@ pub fn search_case_summaries(
             updated_at: from_millis(r.get(11)?),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }

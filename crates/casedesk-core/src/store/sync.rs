@@ -1,5 +1,6 @@
 //! Pushed commands and their outcomes, in the order of record (`push_seq`).
 
+use super::sql::{params, Conn, OptionalExtension};
 use super::tx::Tx;
 use crate::command::Command;
 use crate::engine::{PushOutcome, PushedCommand};
@@ -7,11 +8,10 @@ use crate::error::Result;
 use crate::hlc::HlcTime;
 use crate::ErrorPayload;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 /// The recorded outcome of a command pushed before, by its UUID.
-pub fn pushed(conn: &Connection, command_id: Uuid) -> Result<Option<PushOutcome>> {
+pub fn pushed(conn: &Conn, command_id: Uuid) -> Result<Option<PushOutcome>> {
     let row: Option<(i64, Option<String>)> = conn
         .prepare_cached("SELECT push_seq, conflict FROM pushed_commands WHERE command_id = ?1")?
         .query_row([command_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -24,7 +24,7 @@ pub fn pushed(conn: &Connection, command_id: Uuid) -> Result<Option<PushOutcome>
 }
 
 /// Whether a client's sequence number already belongs to a command.
-pub fn seq_taken(conn: &Connection, client_id: &str, client_seq: i64) -> Result<bool> {
+pub fn seq_taken(conn: &Conn, client_id: &str, client_seq: i64) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM pushed_commands WHERE client_id = ?1 AND client_seq = ?2")?
         .query_row(params![client_id, client_seq], |_| Ok(()))
@@ -42,7 +42,7 @@ pub struct Pending {
 }
 
 /// The latest time a pending command was given (where this desktop's clock resumes).
-pub fn last_pending_hlc(conn: &Connection) -> Result<HlcTime> {
+pub fn last_pending_hlc(conn: &Conn) -> Result<HlcTime> {
     Ok(conn
         .prepare_cached(
             "SELECT hlc_millis, hlc_counter FROM pending_commands ORDER BY hlc_millis DESC, hlc_counter DESC LIMIT 1",
@@ -53,7 +53,7 @@ pub fn last_pending_hlc(conn: &Connection) -> Result<HlcTime> {
 }
 
 /// Up to `limit` commands the hub has not recorded yet, in the order they were made.
-pub fn unpushed(conn: &Connection, client_id: &str, actor: &str, limit: usize) -> Result<Vec<PushedCommand>> {
+pub fn unpushed(conn: &Conn, client_id: &str, actor: &str, limit: usize) -> Result<Vec<PushedCommand>> {
     let mut st = conn.prepare_cached(
         "SELECT client_seq, command_id, seen_cursor, hlc_millis, hlc_counter, command, reference
          FROM pending_commands WHERE acked_cursor IS NULL AND actor = ?2 ORDER BY client_seq LIMIT ?1",
@@ -78,7 +78,7 @@ pub fn unpushed(conn: &Connection, client_id: &str, actor: &str, limit: usize) -
 }
 
 /// The commands to replay after a pull to `cursor`: those the hub has not reflected.
-pub fn to_replay(conn: &Connection, cursor: i64) -> Result<Vec<Pending>> {
+pub fn to_replay(conn: &Conn, cursor: i64) -> Result<Vec<Pending>> {
     let mut st = conn.prepare_cached(
         "SELECT command_id, actor, hlc_millis, hlc_counter, command, reference FROM pending_commands
          WHERE acked_cursor IS NULL OR acked_cursor > ?1 ORDER BY client_seq",
@@ -95,23 +95,23 @@ pub fn to_replay(conn: &Connection, cursor: i64) -> Result<Vec<Pending>> {
 }
 
 /// Commands made here that the hub has not recorded yet.
-pub fn waiting(conn: &Connection) -> Result<i64> {
+pub fn waiting(conn: &Conn) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM pending_commands WHERE acked_cursor IS NULL")?
         .query_row([], |r| r.get(0))?)
 }
 
 /// Every block of reference numbers granted to this database, as (prefix, first, last).
-pub fn reference_blocks(conn: &Connection) -> Result<Vec<(String, i64, i64)>> {
+pub fn reference_blocks(conn: &Conn) -> Result<Vec<(String, i64, i64)>> {
     let mut st = conn.prepare_cached("SELECT prefix, first, last FROM reference_blocks ORDER BY prefix, first")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// A block the hub reserved for some client that shares a number with `first..=last`,
 /// as (client, first, last).
 pub fn client_block_overlapping(
-    conn: &Connection,
+    conn: &Conn,
     prefix: &str,
     first: i64,
     last: i64,
@@ -127,10 +127,10 @@ pub fn client_block_overlapping(
 
 /// The reference prefixes of the published case types for which this database's blocks
 /// hold fewer than `low` numbers.
-pub fn prefixes_running_low(conn: &Connection, low: i64) -> Result<Vec<String>> {
+pub fn prefixes_running_low(conn: &Conn, low: i64) -> Result<Vec<String>> {
     let mut st =
         conn.prepare_cached("SELECT DISTINCT json_extract(definition, '$.reference_prefix') FROM case_type_versions")?;
-    let prefixes: Vec<Option<String>> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let prefixes: Vec<Option<String>> = st.query_map([], |r| r.get(0))?.collect::<super::sql::Result<_>>()?;
     let mut out = vec![];
     for prefix in prefixes.into_iter().flatten() {
         let left: i64 = conn
@@ -146,13 +146,13 @@ pub fn prefixes_running_low(conn: &Connection, low: i64) -> Result<Vec<String>> 
 }
 
 /// The newest conflicts, with their case's reference.
-pub fn conflicts(conn: &Connection, limit: i64) -> Result<Vec<crate::engine::replica::ConflictRecord>> {
+pub fn conflicts(conn: &Conn, limit: i64) -> Result<Vec<crate::engine::replica::ConflictRecord>> {
     let mut st = conn.prepare_cached(
         "SELECT k.id, k.at, k.actor, k.kind, k.code, k.message, k.case_id, c.reference, k.task_id, k.theirs, k.ours
          FROM conflicts k LEFT JOIN cases c ON c.id = k.case_id ORDER BY k.at DESC, k.push_seq DESC LIMIT ?1",
     )?;
     let rows = st.query_map([limit], |r| {
-        let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+        let json = |i: usize| -> super::sql::Result<serde_json::Value> {
             Ok(r.get::<_, Option<String>>(i)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
         };
         Ok(crate::engine::replica::ConflictRecord {
@@ -169,29 +169,29 @@ pub fn conflicts(conn: &Connection, limit: i64) -> Result<Vec<crate::engine::rep
             ours: json(10)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
 /// A value of this database's sync state.
-pub fn state(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub fn state(conn: &Conn, key: &str) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
-        .query_row([key], |r| r.get::<_, rusqlite::types::Value>(0))
+        .query_row([key], |r| r.get::<_, super::sql::Value>(0))
         .optional()?
         .map(|v| match v {
-            rusqlite::types::Value::Integer(i) => i.to_string(),
-            rusqlite::types::Value::Text(t) => t,
+            super::sql::Value::Integer(i) => i.to_string(),
+            super::sql::Value::Text(t) => t,
             other => format!("{other:?}"),
         }))
 }
 
 /// A number of this database's sync state (0 when unset).
-pub fn state_number(conn: &Connection, key: &str) -> Result<i64> {
+pub fn state_number(conn: &Conn, key: &str) -> Result<i64> {
     Ok(state(conn, key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 impl Tx<'_> {
-    pub fn set_sync_state(&self, key: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
+    pub fn set_sync_state(&self, key: &str, value: &dyn super::sql::ToSql) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         )?

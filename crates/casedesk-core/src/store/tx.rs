@@ -1,11 +1,11 @@
 //! The write side of the store: every method runs inside one open transaction.
 
 use super::rows::{self, enum_str};
+use super::sql::{params, Conn, OptionalExtension, Transaction};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::model::*;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 use std::ops::Deref;
 use uuid::Uuid;
@@ -26,8 +26,8 @@ pub struct EventDraft<'a> {
 }
 
 impl<'c> Deref for Tx<'c> {
-    type Target = rusqlite::Connection;
-    fn deref(&self) -> &rusqlite::Connection {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         &self.tx
     }
 }
@@ -56,7 +56,7 @@ impl<'c> Tx<'c> {
             "SELECT case_type, max(version) FROM case_type_versions GROUP BY case_type ORDER BY case_type",
         )?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 
     pub fn case_type_definition(&self, case_type: &str, version: u32) -> Result<Option<String>> {
@@ -376,7 +376,7 @@ impl<'c> Tx<'c> {
             c.sla.as_ref().map(serde_json::to_string).transpose()?
         ])
         .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
+            e if e.is_unique_violation() => {
                 Error::Conflict(format!("reference {} is already in use", c.reference))
             }
             e => e.into(),
