@@ -10,7 +10,8 @@ want_tests=false
 packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
   libxdo-dev libssl-dev)
 if $want_tests; then
-  packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick fonts-dejavu-core python3-venv)
+  packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick fonts-dejavu-core python3-venv
+    postgresql)
 fi
 command -v node >/dev/null || packages+=(nodejs npm)
 

@@ -100,7 +100,7 @@ fn same_rows_by_hand(dir: &Path, n: usize) -> f64 {
     drop(engine);
     let mut db =
         casedesk_core::store::Db::open(&dir.join(casedesk_core::engine::DB_FILE), OpenOptions::default()).unwrap();
-    let conn = db.connection().as_sqlite_mut();
+    let conn = db.connection().as_sqlite_mut().unwrap();
     let start = Instant::now();
     for i in 0..n {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();

@@ -6,7 +6,7 @@
 mod common;
 
 use casedesk_core::model::TaskState;
-use casedesk_core::{Command, Engine, OpenOptions};
+use casedesk_core::{Command, Engine};
 use chrono::{DateTime, Utc};
 use common::*;
 use serde_json::json;
@@ -99,7 +99,7 @@ fn an_agent_escalates_by_hand_with_a_reason() {
 
 #[test]
 fn a_restart_in_the_middle_neither_repeats_nor_misses() {
-    let World { engine, clock, dir } = world();
+    let World { engine, clock, dir, database } = world();
     let r = engine
         .execute(
             &alex(),
@@ -123,12 +123,12 @@ fn a_restart_in_the_middle_neither_repeats_nor_misses() {
 
     // Down past the deadline; the new process reloads its timers from the store.
     clock.set(utc("2026-11-25T16:00:00Z"));
-    let engine = Engine::open(dir.path(), clock.clone(), OpenOptions::default()).unwrap();
+    let engine = reopen(dir.path(), &database, clock.clone());
     assert_eq!(engine.next_timer(), Some(utc("2026-11-25T14:30:00Z")), "the missed breach is due at once");
     engine.run_due_timers().unwrap();
     drop(engine);
 
-    let engine = Engine::open(dir.path(), clock.clone(), OpenOptions::default()).unwrap();
+    let engine = reopen(dir.path(), &database, clock.clone());
     engine.run_due_timers().unwrap();
     for kind in ["task_at_risk", "task_breached", "task_escalated"] {
         assert_eq!(events_of(&engine, case, kind), 1, "{kind}");

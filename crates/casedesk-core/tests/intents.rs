@@ -72,7 +72,7 @@ fn a_closed_case_teaches_its_words_and_final_intent() {
     let s = w.engine.suggest_intents("splice box flooded").unwrap();
     assert_eq!(s.suggestions[0].intent, "device_fault", "{s:?}");
     // A second engine on the same file learns the same from the store.
-    let again = casedesk_core::Engine::open(w.dir.path(), w.clock.clone(), Default::default()).unwrap();
+    let again = w.reopen();
     assert_eq!(again.suggest_intents("splice box flooded").unwrap().suggestions[0].intent, "device_fault");
 }
 

@@ -325,8 +325,9 @@ fn recipients_are_resolved_once_each_and_unreachable_ones_say_why() {
         .engine
         .read(|db| {
             Ok(db.connection_ref().execute(
-                "INSERT OR IGNORE INTO deliveries (event_seq, rule_id, channel, recipient, subject, body, status,
-                   next_attempt_at, created_at) VALUES (?1, ?2, 'email', ?3, '', '', 'pending', 0, 0)",
+                "INSERT INTO deliveries (event_seq, rule_id, channel, recipient, subject, body, status,
+                   next_attempt_at, created_at) VALUES (?1, ?2, 'email', ?3, '', '', 'pending', 0, 0)
+                 ON CONFLICT DO NOTHING",
                 casedesk_core::store::sql::params![d.event_seq, d.rule_id, d.recipient],
             )?)
         })
@@ -417,7 +418,7 @@ fn a_webhook_posts_the_case_as_json_and_secrets_stay_out_of_the_event_log() {
     assert_eq!(body["message"], "closed by alex");
     let events: String = w
         .engine
-        .read(|db| Ok(db.connection_ref().query_row("SELECT group_concat(after) FROM events", [], |r| r.get(0))?))
+        .read(|db| Ok(db.connection_ref().query_row("SELECT string_agg(after, ',') FROM events", [], |r| r.get(0))?))
         .unwrap();
     assert!(!events.contains("a-very-secret-signing-key"));
     assert!(!events.contains("chat-room-key"), "a webhook URL's key stays out of the event log");

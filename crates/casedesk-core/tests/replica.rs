@@ -149,14 +149,12 @@ fn a_hub_restored_from_an_older_backup_gets_what_it_lost_again() {
     let w = world();
     let a = desk(&w, "desk-a", alex());
     a.sync();
-    let backup = tempfile::tempdir().unwrap();
-    let file = backup.path().join(casedesk_core::engine::DB_FILE);
-    w.engine.read(|db| Ok(db.connection_ref().execute("VACUUM INTO ?1", [file.to_string_lossy()])?)).unwrap();
+    let backup = w.backup();
     let made = a.engine.submit(&alex(), new_case("Lost in the restore")).unwrap();
     a.sync();
     let id: uuid::Uuid = made.created_id.as_deref().unwrap().parse().unwrap();
 
-    let restored = Engine::open(backup.path(), w.clock.clone(), OpenOptions::default()).unwrap();
+    let restored = backup.open(w.clock.clone());
     assert!(restored.case_detail(id).is_err(), "the backup is older than the case");
     let link = online_link(&restored, alex(), "desk-a");
     let round = sync_once(&a.engine, &link).unwrap();
@@ -313,9 +311,7 @@ fn an_agent_offline_for_thirty_days_with_ten_thousand_changes_reconnects_and_con
 #[test]
 fn a_block_reserved_after_the_hub_s_backup_stays_the_desk_s_on_the_restored_hub() {
     let w = world();
-    let backup = tempfile::tempdir().unwrap();
-    let file = backup.path().join(casedesk_core::engine::DB_FILE);
-    w.engine.read(|db| Ok(db.connection_ref().execute("VACUUM INTO ?1", [file.to_string_lossy()])?)).unwrap();
+    let backup = w.backup();
     // The desk's block and its case come after the backup.
     let a = desk(&w, "desk-a", alex());
     a.sync();
@@ -323,7 +319,7 @@ fn a_block_reserved_after_the_hub_s_backup_stays_the_desk_s_on_the_restored_hub(
     a.sync();
     let id = created(&made);
 
-    let restored = Engine::open(backup.path(), w.clock.clone(), OpenOptions::default()).unwrap();
+    let restored = backup.open(w.clock.clone());
     let link = online_link(&restored, alex(), "desk-a");
     assert!(sync_once(&a.engine, &link).unwrap().started_over);
     assert_eq!(restored.case_detail(id).unwrap().case.reference, made.reference.clone().unwrap(), "the same reference");

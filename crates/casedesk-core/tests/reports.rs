@@ -91,9 +91,9 @@ impl Story {
 #[test]
 fn the_reports_match_the_figures_worked_out_by_hand() {
     // Reports catch up with the log three events at a time: the windows must not show.
-    let World { engine, clock, dir } = world();
+    let World { engine, clock, dir, database } = world();
     let limits = casedesk_core::Limits { report_catch_up_window: 3, ..Default::default() };
-    let w = World { engine: engine.with_limits(limits), clock, dir };
+    let w = World { engine: engine.with_limits(limits), clock, dir, database };
     w.engine.execute(&admin(), Command::PublishCaseType { file_name: "svc.toml".into(), source: SVC.into() }).unwrap();
     let s = Story { w };
     s.at("2026-11-24T09:00:00Z");

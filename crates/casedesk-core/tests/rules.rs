@@ -9,7 +9,7 @@ use casedesk_core::casetype::{load_case_type, load_rule_set};
 use casedesk_core::demo::RoutingSetup;
 use casedesk_core::model::{Priority, StatusCategory, TaskState};
 use casedesk_core::routing::Presence;
-use casedesk_core::{Actor, Command, Engine, OpenOptions};
+use casedesk_core::{Actor, Command};
 use chrono::Duration;
 use common::*;
 use serde_json::{json, Value};
@@ -393,8 +393,7 @@ fn a_stale_task_has_its_priority_raised_once_also_across_a_restart() {
     tick(&w);
     assert_eq!(w.open_tasks(case)[0].priority, 3, "not yet");
     // The app stops and starts again before the instant: the timer is still there.
-    let dir = w.dir.path().to_path_buf();
-    w.engine = Engine::open(&dir, w.clock.clone(), OpenOptions::default()).unwrap();
+    w.engine = w.reopen();
     w.clock.advance(Duration::minutes(2));
     tick(&w);
     assert_eq!(w.open_tasks(case)[0].priority, 2);
@@ -409,7 +408,7 @@ fn a_stale_task_has_its_priority_raised_once_also_across_a_restart() {
         .collect();
     assert_eq!(told, ["sam"], "the supervisor of the queue is told");
     // Restarting after it fired does not fire it again, nor does time going on.
-    w.engine = Engine::open(&dir, w.clock.clone(), OpenOptions::default()).unwrap();
+    w.engine = w.reopen();
     tick(&w);
     w.clock.advance(Duration::days(10));
     tick(&w);

@@ -32,7 +32,8 @@ struct Template {
 fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| {
-        let w = world();
+        // The seeds copy the hub's file: SQLite only, for now.
+        let w = sqlite_world();
         // The demo's notification rules, so commands write deliveries as they would.
         casedesk_core::demo::notifications::configure(&w.engine).unwrap();
         w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();

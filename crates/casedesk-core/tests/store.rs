@@ -15,9 +15,10 @@ fn a_new_file_gets_the_latest_schema_in_wal_mode() {
     let path = dir.path().join("new.sqlite");
     let mut db = Db::open(&path, OpenOptions::default()).unwrap();
     assert_eq!(db.schema_version().unwrap(), migrations::latest_version());
-    let mode: String = db.connection().as_sqlite().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String =
+        db.connection().as_sqlite().unwrap().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = db.connection().as_sqlite().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    let fk: i64 = db.connection().as_sqlite().unwrap().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
     assert_eq!(fk, 1);
 }
 
@@ -153,7 +154,7 @@ fn garbage_and_damaged_files_are_refused_and_not_modified() {
     let path = dir.path().join("damaged.sqlite");
     {
         let mut db = Db::open(&path, OpenOptions::default()).unwrap();
-        db.connection().as_sqlite().pragma_update(None, "journal_mode", "DELETE").unwrap();
+        db.connection().as_sqlite().unwrap().pragma_update(None, "journal_mode", "DELETE").unwrap();
     }
     let mut raw = bytes(&path);
     for b in &mut raw[100..4096] {

@@ -594,9 +594,7 @@ fn a_case_opened_from_the_contact_the_agent_is_on_records_and_links_it_at_once()
 #[test]
 fn attachments_are_stored_by_hash_with_a_cap_and_safe_names() {
     let w = world();
-    let engine = casedesk_core::Engine::open(w.dir.path(), w.clock.clone(), Default::default())
-        .unwrap()
-        .with_limits(Limits { attachment_max_bytes: 1024, ..Limits::default() });
+    let engine = w.reopen().with_limits(Limits { attachment_max_bytes: 1024, ..Limits::default() });
     let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
     let add = |name: &str, bytes: Vec<u8>| {
         engine.execute(

@@ -289,7 +289,17 @@ impl Engine {
     /// attachment store.
     pub fn open(data_dir: &Path, clock: Arc<dyn Clock>, opts: OpenOptions) -> Result<Engine> {
         std::fs::create_dir_all(data_dir)?;
-        let db = Db::open(&data_dir.join(DB_FILE), opts)?;
+        Self::on(Db::open(&data_dir.join(DB_FILE), opts)?, data_dir, clock)
+    }
+
+    /// Opens the workspace held in a PostgreSQL database (a hub's), with its attachment
+    /// store in `data_dir`.
+    pub fn open_postgres(url: &str, data_dir: &Path, clock: Arc<dyn Clock>) -> Result<Engine> {
+        std::fs::create_dir_all(data_dir)?;
+        Self::on(Db::open_postgres(url)?, data_dir, clock)
+    }
+
+    fn on(db: Db, data_dir: &Path, clock: Arc<dyn Clock>) -> Result<Engine> {
         let timers = TimerQueue::load(&db)?;
         Ok(Engine {
             db: Mutex::new(db),

@@ -8,7 +8,7 @@
 //! the rows listed in `row_changes` after the local mark (the effects of commands the hub
 //! has not reflected back yet). A table is replicated unless it is in [`LOCAL_TABLES`].
 
-use super::sql::{params_from_iter, Conn};
+use super::sql::{params_from_iter, Conn, Dialect};
 use super::sql::{Value, ValueRef};
 use super::tx::Tx;
 use crate::error::{Error, Result};
@@ -84,6 +84,8 @@ pub struct Shape {
     pub name: String,
     pub columns: Vec<String>,
     pub key: Vec<String>,
+    /// The key columns' declared types (PostgreSQL's keep `row_changes` keys as text).
+    pub key_types: Vec<String>,
 }
 
 /// A row's change replaces its earlier one: one entry per row, at its latest number.
@@ -93,8 +95,11 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The replicated tables of `schema` ("main" or "mirror").
+/// The replicated tables of `schema` ("main" or "mirror"; PostgreSQL has only "main").
 pub fn shapes(conn: &Conn, schema: &str) -> Result<Vec<Shape>> {
+    if conn.dialect() == Dialect::Postgres {
+        return shapes_pg(conn);
+    }
     let names: Vec<String> = conn
         .prepare(&format!(
             "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
@@ -103,20 +108,80 @@ pub fn shapes(conn: &Conn, schema: &str) -> Result<Vec<Shape>> {
         .collect::<super::sql::Result<_>>()?;
     let mut out = vec![];
     for name in names.into_iter().filter(|n| !LOCAL_TABLES.contains(&n.as_str())) {
-        let mut cols: Vec<(String, i64)> = conn
+        let mut cols: Vec<(String, String, i64)> = conn
             .prepare(&format!("PRAGMA {schema}.table_info({})", quoted(&name)))?
-            .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)?)))?
+            .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get(5)?)))?
             .collect::<super::sql::Result<_>>()?;
         let columns = cols.iter().map(|c| c.0.clone()).collect();
-        cols.retain(|c| c.1 > 0);
-        cols.sort_by_key(|c| c.1);
-        let key: Vec<String> = cols.into_iter().map(|c| c.0).collect();
-        if key.is_empty() || key.len() > 3 {
-            return Err(Error::Storage(format!("table {name} needs a primary key of 1 to 3 columns to be replicated")));
-        }
-        out.push(Shape { name, columns, key });
+        cols.retain(|c| c.2 > 0);
+        cols.sort_by_key(|c| c.2);
+        out.push(shape(name, columns, cols.into_iter().map(|c| (c.0, c.1)).collect())?);
     }
     Ok(out)
+}
+
+fn shape(name: String, columns: Vec<String>, key: Vec<(String, String)>) -> Result<Shape> {
+    if key.is_empty() || key.len() > 3 {
+        return Err(Error::Storage(format!("table {name} needs a primary key of 1 to 3 columns to be replicated")));
+    }
+    let (key, key_types) = key.into_iter().unzip();
+    Ok(Shape { name, columns, key, key_types })
+}
+
+fn shapes_pg(conn: &Conn) -> Result<Vec<Shape>> {
+    let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut types: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut st = conn.prepare(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+    )?;
+    for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+        let (table, column, ty) = row?;
+        columns.entry(table.clone()).or_default().push(column.clone());
+        types.insert((table, column), ty);
+    }
+    let mut keys: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut st = conn.prepare(
+        "SELECT tc.table_name::text, k.column_name::text
+         FROM information_schema.table_constraints tc
+         JOIN information_schema.key_column_usage k
+           ON k.constraint_name = tc.constraint_name AND k.table_schema = tc.table_schema AND k.table_name = tc.table_name
+         WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema()
+         ORDER BY tc.table_name, k.ordinal_position",
+    )?;
+    for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (table, column) = row?;
+        let ty = types.get(&(table.clone(), column.clone())).cloned().unwrap_or_default();
+        keys.entry(table).or_default().push((column, ty));
+    }
+    columns
+        .into_iter()
+        .filter(|(name, _)| !LOCAL_TABLES.contains(&name.as_str()) && name != "casedesk_meta")
+        .map(|(name, cols)| {
+            let key = keys.remove(&name).unwrap_or_default();
+            shape(name, cols, key)
+        })
+        .collect()
+}
+
+/// A key as `row_changes` holds it on PostgreSQL (text, see `casedesk_row_changed`) back
+/// in its column's type, as SQLite keeps it.
+fn typed_key(shape: &Shape, key: Vec<Cell>) -> Result<Vec<Cell>> {
+    key.into_iter()
+        .zip(&shape.key_types)
+        .map(|(cell, ty)| match (cell, ty.as_str()) {
+            (Cell::Text(t), "bytea") => {
+                let hex = t.strip_prefix("\\x").unwrap_or(&t);
+                hex::decode(hex).map_err(|_| Error::Storage(format!("a key of {} is not bytea", shape.name)))?;
+                Ok(Cell::Blob { b: hex.to_string() })
+            }
+            (Cell::Text(t), "bigint" | "integer" | "smallint") => t
+                .parse()
+                .map(Cell::Int)
+                .map_err(|_| Error::Storage(format!("a key of {} is not an integer", shape.name))),
+            (cell, _) => Ok(cell),
+        })
+        .collect()
 }
 
 /// `a = ?1 AND b = ?2` over a shape's key, with parameters from `first`.
@@ -141,6 +206,9 @@ fn key_values(shape: &Shape, row: &str) -> String {
 /// Creates the change triggers of every replicated table that lacks them, and lists the
 /// rows already there as changed (a database from before sync, or a new table).
 pub fn install_triggers(conn: &Conn) -> Result<()> {
+    if conn.dialect() == Dialect::Postgres {
+        return install_triggers_pg(conn);
+    }
     let record = |shape: &Shape, row: &str, deleted: u8| {
         format!(
             "INSERT INTO row_changes (tbl, k1, k2, k3, seq, deleted)
@@ -185,9 +253,43 @@ pub fn install_triggers(conn: &Conn) -> Result<()> {
     Ok(())
 }
 
+/// The PostgreSQL form: one trigger per table on the function `casedesk_row_changed`
+/// (`schema_pg.sql`), given the key's column names.
+fn install_triggers_pg(conn: &Conn) -> Result<()> {
+    for shape in shapes(conn, "main")? {
+        let t = &shape.name;
+        let exists: bool =
+            conn.query_row("SELECT count(*) > 0 FROM pg_trigger WHERE tgname = ?1", [format!("changed_{t}")], |r| {
+                r.get(0)
+            })?;
+        if exists {
+            continue;
+        }
+        let names = shape.key.iter().map(|k| format!("'{}'", k.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+        let keys = (0..3)
+            .map(|i| {
+                shape.key.get(i).map_or("''".to_string(), |k| format!("to_jsonb(x) ->> '{}'", k.replace('\'', "''")))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        conn.execute_batch(&format!(
+            "BEGIN;
+             CREATE TRIGGER changed_{t} AFTER INSERT OR UPDATE OR DELETE ON {q}
+               FOR EACH ROW EXECUTE FUNCTION casedesk_row_changed({names});
+             INSERT INTO row_changes (tbl, k1, k2, k3, seq, deleted)
+               SELECT '{t}', {keys}, (SELECT coalesce(max(seq), 0) FROM row_changes) + row_number() OVER (), 0
+               FROM {q} x {UPSERT};
+             COMMIT;",
+            q = quoted(t),
+        ))?;
+    }
+    Ok(())
+}
+
 /// The last number of `schema`'s change order (0 when nothing changed).
 pub fn head(conn: &Conn, schema: &str) -> Result<i64> {
-    Ok(conn.query_row(&format!("SELECT coalesce(max(seq), 0) FROM {schema}.row_changes"), [], |r| r.get(0))?)
+    let table = if schema == "main" { "row_changes".to_string() } else { format!("{schema}.row_changes") };
+    Ok(conn.query_row(&format!("SELECT coalesce(max(seq), 0) FROM {table}"), [], |r| r.get(0))?)
 }
 
 /// Up to `limit` rows changed after `cursor`, in change order, with each table's columns.
@@ -205,6 +307,9 @@ pub fn changes_after(conn: &Conn, cursor: i64, limit: i64) -> Result<(Vec<Change
         let (table, mut key, seq, deleted) = item?;
         let shape = shapes.get(&table).ok_or_else(|| Error::Storage(format!("changes list unknown table {table}")))?;
         key.truncate(shape.key.len());
+        if conn.dialect() == Dialect::Postgres {
+            key = typed_key(shape, key)?;
+        }
         let row = if deleted {
             None
         } else {

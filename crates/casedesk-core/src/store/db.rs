@@ -23,6 +23,21 @@ pub struct OpenOptions {
     pub deep_check: bool,
 }
 
+/// A database URL as it may be shown: without its password.
+fn shown_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..s + 3 + colon], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+fn not_sqlite() -> Error {
+    Error::Storage("this needs an SQLite database (a desk's file), not PostgreSQL".into())
+}
+
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 impl Db {
@@ -67,9 +82,20 @@ impl Db {
         let conn = Conn::sqlite(Connection::open(path)?);
         let mut db = Db { conn, path: Some(path.to_path_buf()), checkpointer: None };
         db.prepare()?;
-        db.conn.as_sqlite().pragma_update(None, "wal_autocheckpoint", super::checkpoint::WRITER_CHECKPOINT_PAGES)?;
+        db.sqlite()?.pragma_update(None, "wal_autocheckpoint", super::checkpoint::WRITER_CHECKPOINT_PAGES)?;
         db.checkpointer = Some(Checkpointer::start(path)?);
         Ok(db)
+    }
+
+    /// Connects to a hub's PostgreSQL database (`postgres://…`) and brings its schema up
+    /// to date.
+    pub fn open_postgres(url: &str) -> Result<Db> {
+        let shown = shown_url(url);
+        let conn = Conn::postgres(url)
+            .map_err(|e| Error::Storage(format!("cannot connect to the PostgreSQL database {shown}: {e}")))?;
+        #[cfg(feature = "postgres")]
+        super::postgres::prepare(&conn, &shown)?;
+        Ok(Db { conn, path: None, checkpointer: None })
     }
 
     /// A private in-memory database, for tests.
@@ -82,7 +108,7 @@ impl Db {
     fn prepare(&mut self) -> Result<()> {
         // WAL with synchronous=NORMAL: a committed transaction survives a crash of the
         // process (it is in the WAL file); only a power loss may lose the last commits.
-        let sqlite = self.conn.as_sqlite_mut();
+        let sqlite = self.conn.as_sqlite_mut().ok_or_else(not_sqlite)?;
         sqlite.pragma_update(None, "journal_mode", "WAL")?;
         sqlite.pragma_update(None, "synchronous", "NORMAL")?;
         sqlite.pragma_update(None, "foreign_keys", "ON")?;
@@ -112,9 +138,9 @@ impl Db {
     /// A write with foreign keys unenforced (a pull's page into the mirror, which may
     /// hold a row before the row it refers to). They are enforced again afterwards.
     pub fn write_unchecked<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        self.conn.as_sqlite().pragma_update(None, "foreign_keys", "OFF")?;
+        self.sqlite()?.pragma_update(None, "foreign_keys", "OFF")?;
         let out = self.write(f);
-        self.conn.as_sqlite().pragma_update(None, "foreign_keys", "ON")?;
+        self.sqlite()?.pragma_update(None, "foreign_keys", "ON")?;
         out
     }
 
@@ -123,7 +149,11 @@ impl Db {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.as_sqlite().pragma_query_value(None, "user_version", |r| r.get(0))?)
+        #[cfg(feature = "postgres")]
+        if self.conn.dialect() == super::sql::Dialect::Postgres {
+            return super::postgres::schema_version(&self.conn);
+        }
+        Ok(self.sqlite()?.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Runs `f` in one write transaction: all of it commits, or none of it.
@@ -143,6 +173,11 @@ impl Db {
         let tx = self.conn.begin(false)?;
         let wrapped = Tx::new(tx);
         f(&wrapped)
+    }
+
+    /// The SQLite connection, for what only SQLite has.
+    fn sqlite(&self) -> Result<&Connection> {
+        self.conn.as_sqlite().ok_or_else(not_sqlite)
     }
 
     /// Read-only raw access, for tests and tools.

@@ -12,6 +12,8 @@ mod db;
 pub mod intents;
 pub mod migrations;
 pub mod notifications;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod reports;
 pub mod routing;
 mod rows;

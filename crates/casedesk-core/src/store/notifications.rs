@@ -95,14 +95,23 @@ pub fn delivery_log(conn: &Conn, status: Option<&str>, limit: u32) -> Result<Vec
     Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
+/// The values of the JSON array of text in parameter `n`, as a subquery.
+fn in_json_array(conn: &Conn, n: usize) -> String {
+    match conn.dialect() {
+        super::sql::Dialect::Sqlite => format!("SELECT value FROM json_each(?{n})"),
+        super::sql::Dialect::Postgres => format!("SELECT jsonb_array_elements_text(CAST(CAST(?{n} AS TEXT) AS jsonb))"),
+    }
+}
+
 /// When the next delivery of `channels` is due, if any waits.
 pub fn next_delivery_due(conn: &Conn, channels: &[Channel]) -> Result<Option<DateTime<Utc>>> {
     let wanted: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     let at: Option<i64> = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT min(next_attempt_at) FROM deliveries
-             WHERE status IN ('pending', 'sending') AND channel != 'desktop' AND channel IN (SELECT value FROM json_each(?1))",
-        )?
+             WHERE status IN ('pending', 'sending') AND channel != 'desktop' AND channel IN ({})",
+            in_json_array(conn, 1)
+        ))?
         .query_row([serde_json::to_string(&wanted)?], |r| r.get(0))?;
     Ok(at.map(from_millis))
 }
@@ -172,12 +181,15 @@ impl Tx<'_> {
 
     /// The supervisors whose teams include `team`.
     pub fn supervisors_of(&self, team: &str) -> Result<Vec<User>> {
-        let mut st = self.prepare_cached(
+        let mut st = self.prepare_cached(&format!(
             "SELECT id, name, roles, teams, email, phone FROM users
-             WHERE EXISTS (SELECT 1 FROM json_each(roles) WHERE value = 'supervisor')
-               AND EXISTS (SELECT 1 FROM json_each(teams) WHERE value = ?1)
-             ORDER BY id",
-        )?;
+             WHERE {} ORDER BY id",
+            self.pick(
+                "EXISTS (SELECT 1 FROM json_each(roles) WHERE value = 'supervisor')
+                 AND EXISTS (SELECT 1 FROM json_each(teams) WHERE value = ?1)",
+                "roles::jsonb @> '[\"supervisor\"]' AND teams::jsonb @> jsonb_build_array(CAST(?1 AS TEXT))",
+            )
+        ))?;
         let rows = st.query_map([team], user_from_row)?;
         Ok(rows.collect::<super::sql::Result<_>>()?)
     }
@@ -229,8 +241,9 @@ impl Tx<'_> {
             let mut st = self.prepare_cached(&format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries
                  WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?1 AND channel != 'desktop'
-                   AND channel IN (SELECT value FROM json_each(?2))
-                 ORDER BY next_attempt_at, id LIMIT ?3"
+                   AND channel IN ({})
+                 ORDER BY next_attempt_at, id LIMIT ?3",
+                in_json_array(self, 2)
             ))?;
             let rows =
                 st.query_map(params![to_millis(now), serde_json::to_string(&wanted)?, limit], delivery_from_row)?;
@@ -265,7 +278,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "UPDATE deliveries SET status = ?2, attempts = ?3, last_error = ?4, sent_at = ?5, next_attempt_at = ?6,
                    claim = NULL
-                 WHERE id = ?1 AND ((?7 IS NULL AND status = 'pending') OR (status = 'sending' AND claim = ?7))",
+                 WHERE id = ?1 AND ((CAST(?7 AS TEXT) IS NULL AND status = 'pending') OR (status = 'sending' AND claim = ?7))",
             )?
             .execute(params![id, status, attempts, error, sent_at, to_millis(next), claim])?;
         Ok(n > 0)

@@ -146,15 +146,17 @@ pub fn board(conn: &Conn) -> Result<BoardRows> {
     let mut st =
         conn.prepare_cached(&format!("SELECT state, count(*) FROM tasks WHERE {open} GROUP BY state ORDER BY state"))?;
     let tasks = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<super::sql::Result<_>>()?;
-    let (at_risk, breached): (u32, u32) = conn.query_row(
-        &format!(
-            "SELECT coalesce(sum(json_extract(ola_clock, '$.at_risk_noted') = 1 AND json_extract(ola_clock, '$.breach_noted') = 0), 0),
-                    coalesce(sum(json_extract(ola_clock, '$.breach_noted') = 1), 0)
-             FROM tasks WHERE {open} AND ola_clock IS NOT NULL"
-        ),
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let counts = conn.pick(
+        "coalesce(sum(json_extract(ola_clock, '$.at_risk_noted') = 1 AND json_extract(ola_clock, '$.breach_noted') = 0), 0),
+         coalesce(sum(json_extract(ola_clock, '$.breach_noted') = 1), 0)",
+        "count(*) FILTER (WHERE (ola_clock::jsonb ->> 'at_risk_noted')::boolean
+                            AND NOT (ola_clock::jsonb ->> 'breach_noted')::boolean),
+         count(*) FILTER (WHERE (ola_clock::jsonb ->> 'breach_noted')::boolean)",
+    );
+    let (at_risk, breached): (u32, u32) =
+        conn.query_row(&format!("SELECT {counts} FROM tasks WHERE {open} AND ola_clock IS NOT NULL"), [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     // Every defined queue, and any other a task waits in (an undefined one is a team workbin).
     let mut st = conn.prepare_cached(
         "WITH names(queue) AS (
@@ -170,7 +172,7 @@ pub fn board(conn: &Conn) -> Result<BoardRows> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT a.user_id, a.presence, a.routing_status,
                 (SELECT count(*) FROM tasks t WHERE t.assignee = a.user_id AND t.{open})
-              + (SELECT count(*) FROM tasks t WHERE t.offered_to = a.user_id AND t.assignee IS NOT a.user_id AND t.{open})
+              + (SELECT count(*) FROM tasks t WHERE t.offered_to = a.user_id AND t.assignee IS DISTINCT FROM a.user_id AND t.{open})
          FROM agents a ORDER BY a.user_id"
     ))?;
     let agents =

@@ -201,7 +201,7 @@ impl Tx<'_> {
     pub fn ready_agents_in_queue(&self, queue: &str) -> Result<Vec<Agent>> {
         let sql = format!(
             "SELECT {} FROM agent_queues m JOIN agents a ON a.user_id = m.user_id
-             WHERE m.queue = ?1 AND a.on_queue AND a.presence = 'available' AND NOT a.not_responding",
+             WHERE m.queue = ?1 AND a.on_queue = 1 AND a.presence = 'available' AND a.not_responding = 0",
             AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
         );
         let mut st = self.prepare_cached(&sql)?;

@@ -144,11 +144,14 @@ pub fn search_customers(conn: &Conn, query: &str, limit: u32) -> Result<Vec<Cust
     if q.is_empty() {
         return Ok(vec![]);
     }
-    let phone = crate::fields::normalise_phone(&q).unwrap_or_else(|| "\u{0}".into());
+    // No phone holds "-" (phones are "+" and digits); PostgreSQL text cannot hold NUL.
+    let phone = crate::fields::normalise_phone(&q).unwrap_or_else(|| "-".into());
     let escaped = like_escaped(&q);
+    // SQLite's email index is NOCASE; PostgreSQL's is on lower(email).
+    let email = conn.pick("email = ?3 COLLATE NOCASE", "lower(email) = ?3");
     let sql = format!(
         "SELECT {CUSTOMER_COLUMNS} FROM customers
-         WHERE name_key LIKE ?1 ESCAPE '\\' OR name_key LIKE ?2 ESCAPE '\\' OR email = ?3 COLLATE NOCASE
+         WHERE name_key LIKE ?1 ESCAPE '\\' OR name_key LIKE ?2 ESCAPE '\\' OR {email}
             OR phone = ?4 OR phone = '+' || ?4 OR external_id = ?5
          ORDER BY name_key LIMIT ?6"
     );
@@ -284,7 +287,9 @@ pub fn case_summaries(conn: &Conn, limit: u32, offset: u32) -> Result<Vec<CaseSu
 /// small hub's cases; a text index would serve a large hub.
 pub fn search_case_summaries(conn: &Conn, query: Option<&str>, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
     let pattern = query.map(|q| format!("%{}%", like_escaped(q)));
-    let mut st = conn.prepare_cached(
+    // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE of all.
+    let like = conn.pick("LIKE", "ILIKE");
+    let mut st = conn.prepare_cached(&format!(
         "SELECT c.id, c.reference, c.case_type, v.name, c.status, c.status_category, c.stage, c.priority, c.subject,
                 cu.name,
                 (SELECT count(*) FROM tasks t WHERE t.case_id = c.id AND t.state NOT IN ('completed','escalated','cancelled')),
@@ -292,10 +297,10 @@ pub fn search_case_summaries(conn: &Conn, query: Option<&str>, limit: u32, offse
          FROM cases c
          JOIN case_type_versions v ON v.case_type = c.case_type AND v.version = c.type_version
          LEFT JOIN customers cu ON cu.id = c.customer_id
-         WHERE CAST(?3 AS TEXT) IS NULL OR c.reference LIKE ?3 ESCAPE '\\' OR c.subject LIKE ?3 ESCAPE '\\'
-            OR c.description LIKE ?3 ESCAPE '\\' OR cu.name LIKE ?3 ESCAPE '\\'
+         WHERE CAST(?3 AS TEXT) IS NULL OR c.reference {like} ?3 ESCAPE '\\' OR c.subject {like} ?3 ESCAPE '\\'
+            OR c.description {like} ?3 ESCAPE '\\' OR cu.name {like} ?3 ESCAPE '\\'
          ORDER BY c.id DESC LIMIT ?1 OFFSET ?2",
-    )?;
+    ))?;
     let rows = st.query_map(params![limit, offset, pattern], |r| {
         Ok(CaseSummary {
             id: r.get(0)?,

@@ -128,8 +128,10 @@ pub fn client_block_overlapping(
 /// The reference prefixes of the published case types for which this database's blocks
 /// hold fewer than `low` numbers.
 pub fn prefixes_running_low(conn: &Conn, low: i64) -> Result<Vec<String>> {
-    let mut st =
-        conn.prepare_cached("SELECT DISTINCT json_extract(definition, '$.reference_prefix') FROM case_type_versions")?;
+    let mut st = conn.prepare_cached(conn.pick(
+        "SELECT DISTINCT json_extract(definition, '$.reference_prefix') FROM case_type_versions",
+        "SELECT DISTINCT definition::jsonb ->> 'reference_prefix' FROM case_type_versions",
+    ))?;
     let prefixes: Vec<Option<String>> = st.query_map([], |r| r.get(0))?.collect::<super::sql::Result<_>>()?;
     let mut out = vec![];
     for prefix in prefixes.into_iter().flatten() {
@@ -285,12 +287,15 @@ impl Tx<'_> {
     /// Who had a task as of a replica's cursor: the last assignment recorded up to it.
     pub fn assignee_as_seen(&self, case_id: Uuid, task_id: Uuid, cursor: i64) -> Result<Option<String>> {
         Ok(self
-            .prepare_cached(
-                "SELECT json_extract(e.after, '$.assignee') FROM events e
-                 JOIN row_changes rc ON rc.tbl = 'events' AND rc.k1 = e.seq
+            .prepare_cached(&format!(
+                "SELECT {} FROM events e
+                 JOIN row_changes rc ON rc.tbl = 'events' AND rc.k1 = {}
                  WHERE e.case_id = ?1 AND e.task_id = ?2 AND e.kind = 'task_assigned' AND rc.seq <= ?3
                  ORDER BY e.seq DESC LIMIT 1",
-            )?
+                self.pick("json_extract(e.after, '$.assignee')", "e.after::jsonb ->> 'assignee'"),
+                // PostgreSQL's row_changes keeps keys as text.
+                self.pick("e.seq", "CAST(e.seq AS TEXT)"),
+            ))?
             .query_row(params![case_id, task_id, cursor], |r| r.get(0))
             .optional()?
             .flatten())

@@ -182,9 +182,10 @@ impl<'c> Tx<'c> {
     /// How many users other than `id` hold the admin role.
     pub fn admins_other_than(&self, id: &str) -> Result<i64> {
         Ok(self
-            .prepare_cached(
+            .prepare_cached(self.pick(
                 "SELECT count(*) FROM users, json_each(users.roles) r WHERE users.id != ?1 AND r.value = 'admin'",
-            )?
+                "SELECT count(*) FROM users WHERE id != ?1 AND roles::jsonb @> '[\"admin\"]'",
+            ))?
             .query_row([id], |r| r.get(0))?)
     }
 
@@ -293,7 +294,7 @@ impl<'c> Tx<'c> {
     pub fn reserve_reference_block(&self, prefix: &str, size: i64) -> Result<(i64, i64)> {
         let first: i64 = self
             .prepare_cached(
-                "INSERT INTO reference_sequences (prefix, next) VALUES (?1, 1 + ?2)
+                "INSERT INTO reference_sequences (prefix, next) VALUES (?1, 1 + CAST(?2 AS BIGINT))
                  ON CONFLICT(prefix) DO UPDATE SET next = reference_sequences.next + ?2 RETURNING next - ?2",
             )?
             .query_row(params![prefix, size], |r| r.get(0))?;
@@ -311,9 +312,10 @@ impl<'c> Tx<'c> {
     /// Moves the local sequence of `prefix` past `last`, if it is not past it already.
     pub fn advance_reference_sequence(&self, prefix: &str, last: i64) -> Result<()> {
         self.prepare_cached(
-            "INSERT INTO reference_sequences (prefix, next) VALUES (?1, ?2 + 1)
+            // The casts: PostgreSQL would take `?2 + 1` for a 32-bit sum.
+            "INSERT INTO reference_sequences (prefix, next) VALUES (?1, CAST(?2 AS BIGINT) + 1)
              ON CONFLICT(prefix) DO UPDATE
-             SET next = CASE WHEN reference_sequences.next > ?2 + 1 THEN reference_sequences.next ELSE ?2 + 1 END",
+             SET next = CASE WHEN reference_sequences.next > CAST(?2 AS BIGINT) + 1 THEN reference_sequences.next ELSE CAST(?2 AS BIGINT) + 1 END",
         )?
         .execute(params![prefix, last])?;
         Ok(())

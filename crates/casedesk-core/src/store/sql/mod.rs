@@ -9,6 +9,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
+#[cfg(feature = "postgres")]
+mod pg;
+#[cfg(feature = "postgres")]
+pub use pg::LOCK_CLASS;
+
 /// A value read from a row, borrowed from it (SQLite's five storage classes).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueRef<'a> {
@@ -434,7 +439,13 @@ fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> Result<ValueRef<'_>> {
 
 /// One row of a result.
 pub struct Row<'a> {
-    inner: &'a rusqlite::Row<'a>,
+    inner: RowInner<'a>,
+}
+
+enum RowInner<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'a postgres::Row),
 }
 
 impl<'a> Row<'a> {
@@ -446,7 +457,11 @@ impl<'a> Row<'a> {
 
     /// Column `idx` as it is stored.
     pub fn get_ref(&self, idx: usize) -> Result<ValueRef<'_>> {
-        from_sqlite(self.inner.get_ref(idx)?)
+        match &self.inner {
+            RowInner::Sqlite(r) => from_sqlite(r.get_ref(idx)?),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(r) => pg::cell(r, idx),
+        }
     }
 }
 
@@ -463,14 +478,30 @@ impl ColumnIndex for usize {
 
 /// A result read one row at a time.
 pub struct Rows<'s> {
-    inner: rusqlite::Rows<'s>,
+    inner: RowsInner<'s>,
+}
+
+enum RowsInner<'s> {
+    Sqlite(rusqlite::Rows<'s>),
+    #[cfg(feature = "postgres")]
+    Postgres {
+        rows: std::vec::IntoIter<postgres::Row>,
+        current: Option<postgres::Row>,
+    },
 }
 
 impl<'s> Rows<'s> {
     // A lending iterator (the row borrows the result), which `Iterator` cannot express.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Row<'_>>> {
-        Ok(self.inner.next()?.map(|inner| Row { inner }))
+        match &mut self.inner {
+            RowsInner::Sqlite(rows) => Ok(rows.next()?.map(|r| Row { inner: RowInner::Sqlite(r) })),
+            #[cfg(feature = "postgres")]
+            RowsInner::Postgres { rows, current } => {
+                *current = rows.next();
+                Ok(current.as_ref().map(|r| Row { inner: RowInner::Postgres(r) }))
+            }
+        }
     }
 }
 
@@ -491,6 +522,10 @@ impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
     }
 }
 
+fn no_rows() -> SqlError {
+    SqlError { kind: ErrorKind::NoRows, message: "the query returned no rows".into() }
+}
+
 // ---- statements and connections -------------------------------------------------
 
 pub struct Statement<'c> {
@@ -500,24 +535,32 @@ pub struct Statement<'c> {
 enum StatementInner<'c> {
     Cached(rusqlite::CachedStatement<'c>),
     Once(rusqlite::Statement<'c>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'c pg::PgConn, postgres::Statement),
 }
 
 impl<'c> Statement<'c> {
-    fn sqlite(&mut self) -> &mut rusqlite::Statement<'c> {
-        match &mut self.inner {
-            StatementInner::Cached(s) => s,
-            StatementInner::Once(s) => s,
-        }
-    }
-
     pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
         let args = params.args()?;
-        Ok(self.sqlite().execute(rusqlite::params_from_iter(args.iter()))?)
+        match &mut self.inner {
+            StatementInner::Cached(s) => Ok(s.execute(rusqlite::params_from_iter(args.iter()))?),
+            StatementInner::Once(s) => Ok(s.execute(rusqlite::params_from_iter(args.iter()))?),
+            #[cfg(feature = "postgres")]
+            StatementInner::Postgres(conn, s) => conn.execute(s, &args),
+        }
     }
 
     pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
         let args = params.args()?;
-        Ok(Rows { inner: self.sqlite().query(rusqlite::params_from_iter(args.iter()))? })
+        let inner = match &mut self.inner {
+            StatementInner::Cached(s) => RowsInner::Sqlite(s.query(rusqlite::params_from_iter(args.iter()))?),
+            StatementInner::Once(s) => RowsInner::Sqlite(s.query(rusqlite::params_from_iter(args.iter()))?),
+            #[cfg(feature = "postgres")]
+            StatementInner::Postgres(conn, s) => {
+                RowsInner::Postgres { rows: conn.query(s, &args)?.into_iter(), current: None }
+            }
+        };
+        Ok(Rows { inner })
     }
 
     pub fn query_map<T, P, F>(&mut self, params: P, f: F) -> Result<MappedRows<'_, F>>
@@ -536,47 +579,106 @@ impl<'c> Statement<'c> {
         let mut rows = self.query(params)?;
         match rows.next()? {
             Some(row) => f(&row),
-            None => Err(SqlError { kind: ErrorKind::NoRows, message: "the query returned no rows".into() }),
+            None => Err(no_rows()),
         }
     }
 
-    pub fn column_count(&mut self) -> usize {
-        self.sqlite().column_count()
+    pub fn column_count(&self) -> usize {
+        match &self.inner {
+            StatementInner::Cached(s) => s.column_count(),
+            StatementInner::Once(s) => s.column_count(),
+            #[cfg(feature = "postgres")]
+            StatementInner::Postgres(_, s) => s.columns().len(),
+        }
     }
+}
 
-    pub fn column_names(&mut self) -> Vec<String> {
-        self.sqlite().column_names().into_iter().map(str::to_string).collect()
-    }
+/// Which database a connection speaks to: where a statement needs a form of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
 }
 
 /// A database connection.
 pub struct Conn {
-    sqlite: rusqlite::Connection,
+    inner: ConnInner,
+}
+
+enum ConnInner {
+    Sqlite(rusqlite::Connection),
+    #[cfg(feature = "postgres")]
+    Postgres(Box<pg::PgConn>),
 }
 
 impl Conn {
     pub fn sqlite(conn: rusqlite::Connection) -> Conn {
-        Conn { sqlite: conn }
+        Conn { inner: ConnInner::Sqlite(conn) }
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://user@host/db`).
+    pub fn postgres(url: &str) -> Result<Conn> {
+        #[cfg(feature = "postgres")]
+        return Ok(Conn { inner: ConnInner::Postgres(Box::new(pg::PgConn::connect(url)?)) });
+        #[cfg(not(feature = "postgres"))]
+        Err(SqlError {
+            kind: ErrorKind::Other,
+            message: format!("cannot open {url}: this build has no PostgreSQL back end (feature postgres)"),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match &self.inner {
+            ConnInner::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// `sqlite` on SQLite, `postgres` on PostgreSQL: a statement with two forms.
+    pub fn pick<'s>(&self, sqlite: &'s str, postgres: &'s str) -> &'s str {
+        match self.dialect() {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        }
     }
 
     /// The SQLite connection under this one, for what only SQLite has (pragmas, attached
-    /// files, backups, migrations).
-    pub fn as_sqlite(&self) -> &rusqlite::Connection {
-        &self.sqlite
+    /// files, backups, migrations). None on PostgreSQL.
+    pub fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
+        match &self.inner {
+            ConnInner::Sqlite(c) => Some(c),
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(_) => None,
+        }
     }
 
-    pub fn as_sqlite_mut(&mut self) -> &mut rusqlite::Connection {
-        &mut self.sqlite
+    pub fn as_sqlite_mut(&mut self) -> Option<&mut rusqlite::Connection> {
+        match &mut self.inner {
+            ConnInner::Sqlite(c) => Some(c),
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(_) => None,
+        }
     }
 
     /// A statement kept in the connection's cache, for statements run again and again.
     pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
-        Ok(Statement { inner: StatementInner::Cached(self.sqlite.prepare_cached(sql)?) })
+        let inner = match &self.inner {
+            ConnInner::Sqlite(c) => StatementInner::Cached(c.prepare_cached(sql)?),
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(c) => StatementInner::Postgres(c, c.prepare(sql, true)?),
+        };
+        Ok(Statement { inner })
     }
 
     /// A statement run once (text built at run time).
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
-        Ok(Statement { inner: StatementInner::Once(self.sqlite.prepare(sql)?) })
+        let inner = match &self.inner {
+            ConnInner::Sqlite(c) => StatementInner::Once(c.prepare(sql)?),
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(c) => StatementInner::Postgres(c, c.prepare(sql, false)?),
+        };
+        Ok(Statement { inner })
     }
 
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
@@ -593,14 +695,23 @@ impl Conn {
 
     /// Several statements without arguments.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        Ok(self.sqlite.execute_batch(sql)?)
+        match &self.inner {
+            ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(c) => c.batch(sql),
+        }
     }
 
     /// Opens a transaction, rolled back when dropped uncommitted. `write` takes the
-    /// database's write lock at once (SQLite's `BEGIN IMMEDIATE`), so a write never
-    /// fails half-way for a lock another connection took after it began.
+    /// database's write lock at once (SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the
+    /// workspace's advisory lock), so writers run one at a time and a write never fails
+    /// half-way for a lock another connection took after it began.
     pub fn begin(&mut self, write: bool) -> Result<Transaction<'_>> {
-        self.execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
+        match &self.inner {
+            ConnInner::Sqlite(c) => c.execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?,
+            #[cfg(feature = "postgres")]
+            ConnInner::Postgres(c) => c.begin_write()?,
+        }
         Ok(Transaction { conn: self, open: true })
     }
 }

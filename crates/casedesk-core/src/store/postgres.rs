@@ -1,0 +1,76 @@
+//! The hub's database on PostgreSQL: the schema, brought up to date under a lock so that
+//! hub processes starting together do it once, and the change-capture triggers.
+
+use super::migrations::{latest_version, APPLICATION_ID};
+use super::sql::{Conn, OptionalExtension};
+use crate::error::{Error, Result};
+
+/// The schema at each SQLite version it has a PostgreSQL form for. Version 11 made the
+/// first PostgreSQL schema whole; every later SQLite migration needs an entry here.
+const SCHEMA: &[(i64, &str)] = &[(11, include_str!("schema_pg.sql"))];
+
+/// The session lock held while the schema is brought up to date.
+const SCHEMA_LOCK: i32 = 2;
+
+/// Creates or checks the schema of the database `conn` is connected to.
+pub fn prepare(conn: &Conn, shown: &str) -> Result<()> {
+    let class = super::sql::LOCK_CLASS;
+    conn.execute_batch(&format!("SELECT pg_advisory_lock({class}, {SCHEMA_LOCK})"))?;
+    let out = prepare_locked(conn, shown);
+    conn.execute_batch(&format!("SELECT pg_advisory_unlock({class}, {SCHEMA_LOCK})"))?;
+    out
+}
+
+fn prepare_locked(conn: &Conn, shown: &str) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS casedesk_meta (key TEXT COLLATE \"C\" PRIMARY KEY, value BIGINT NOT NULL)",
+    )?;
+    let meta = |key: &str| -> Result<Option<i64>> {
+        Ok(conn.query_row("SELECT value FROM casedesk_meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    };
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'casedesk_meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    match (meta("application_id")?, meta("schema_version")?) {
+        (None, None) if tables == 0 => {
+            let (version, schema) = SCHEMA[0];
+            conn.execute_batch(&format!(
+                "BEGIN; {schema};
+                 INSERT INTO casedesk_meta VALUES ('application_id', {APPLICATION_ID}), ('schema_version', {version});
+                 COMMIT;"
+            ))?;
+        }
+        (Some(app), Some(_)) if app == APPLICATION_ID => {}
+        _ => {
+            return Err(Error::DatabaseCorrupt {
+                path: shown.to_string(),
+                detail: "it holds tables that are not a Casedesk workspace's".into(),
+            })
+        }
+    }
+    let version = meta("schema_version")?.unwrap_or(0);
+    if version > latest_version() {
+        return Err(Error::DatabaseTooNew { path: shown.to_string(), found: version, supported: latest_version() });
+    }
+    for (v, step) in SCHEMA.iter().skip(1).filter(|(v, _)| *v > version) {
+        conn.execute_batch(&format!(
+            "BEGIN; {step}; UPDATE casedesk_meta SET value = {v} WHERE key = 'schema_version'; COMMIT;"
+        ))?;
+    }
+    super::changes::install_triggers(conn)
+}
+
+/// The schema version of the database.
+pub fn schema_version(conn: &Conn) -> Result<i64> {
+    Ok(conn.query_row("SELECT value FROM casedesk_meta WHERE key = 'schema_version'", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_sqlite_version_has_its_postgresql_form() {
+        assert_eq!(super::SCHEMA.last().unwrap().0, super::super::migrations::latest_version());
+    }
+}
