@@ -3,6 +3,7 @@
 # document a real hub serves, signed in as an agent, a supervisor and an admin. Any
 # 5xx, undocumented status, response that breaks its schema, or invalid request
 # accepted fails the run.
+# Usage: scripts/api-fuzz.sh [postgres://… database, empty, for the hub to run on]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,10 @@ cargo build --quiet -p casedesk-server
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 password=schemathesis-demo-password
-CASEDESK_DEMO_PASSWORD=$password target/debug/casedesk-server --data-dir "$dir" --listen "127.0.0.1:$port" --demo &
+database=()
+[[ -n ${1:-} ]] && database=(--database "$1")
+CASEDESK_DEMO_PASSWORD=$password target/debug/casedesk-server --data-dir "$dir" "${database[@]}" \
+  --listen "127.0.0.1:$port" --demo &
 hub=$!
 trap 'kill $hub 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do

@@ -44,7 +44,6 @@ export CASEDESK_TEST_PG_URL
 for t in "${engine_tests[@]}"; do
   (cd crates/casedesk-core && "$t" --quiet --skip replicas_converge)
 done
-scripts/postgres.sh stop "$pg_dir"
 unset CASEDESK_TEST_PG_URL
 
 step "Generated TypeScript bindings match the Rust types"
@@ -54,8 +53,12 @@ if git rev-parse --git-dir >/dev/null 2>&1 && [[ -n "$(git status --porcelain --
   exit 1
 fi
 
-step "Hub API against its served OpenAPI document (schemathesis)"
+step "Hub API against its served OpenAPI document (schemathesis), on SQLite and on PostgreSQL"
 scripts/api-fuzz.sh
+pg_server=$(scripts/postgres.sh url "$pg_dir")
+psql -q "$pg_server/postgres" -c "CREATE DATABASE fuzz_hub"
+scripts/api-fuzz.sh "$pg_server/fuzz_hub"
+scripts/postgres.sh stop "$pg_dir"
 
 step "Desktop build with the UI embedded"
 scripts/tauri.sh build --debug --no-bundle

@@ -69,8 +69,8 @@ impl FromRequestParts<Arc<Hub>> for Caller {
     }
 }
 
-/// Sets `user`'s password (hashed here, stored by the engine), as `actor`.
-pub fn set_password(engine: &casedesk_core::Engine, actor: &Actor, user: &str, password: &str) -> Result<(), ApiError> {
+/// Refuses a password too short to set.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 10 {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -78,6 +78,12 @@ pub fn set_password(engine: &casedesk_core::Engine, actor: &Actor, user: &str, p
             "password: must be at least 10 characters",
         ));
     }
+    Ok(())
+}
+
+/// Sets `user`'s password (hashed here, stored by the engine), as `actor`.
+pub fn set_password(engine: &casedesk_core::Engine, actor: &Actor, user: &str, password: &str) -> Result<(), ApiError> {
+    check_password(password)?;
     let hash = hash_password(password)
         .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
     engine

@@ -65,6 +65,7 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// Reads the change head: call it off the async runtime's threads (see `main`).
     pub fn new(engine: Arc<Engine>) -> Arc<Hub> {
         let n = |v: u32| NonZeroU32::new(v).expect("limits are positive");
         let head = tokio::sync::watch::Sender::new(engine.head().unwrap_or(0));

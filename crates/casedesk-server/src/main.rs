@@ -1,8 +1,9 @@
-//! `casedesk-server [--data-dir DIR] [--listen ADDR] [--demo]`
+//! `casedesk-server [--data-dir DIR] [--database postgres://…] [--listen ADDR] [--demo]`
 //!
 //! Serves the hub over HTTP on ADDR (default 127.0.0.1:8080) from the workspace in DIR
-//! (default ./casedesk-hub, a SQLite file, created if missing). TLS is the job of the
-//! reverse proxy in front of it.
+//! (default ./casedesk-hub, a SQLite file, created if missing), or in the PostgreSQL
+//! database `--database` names (DIR then holds only the attachments). TLS is the job of
+//! the reverse proxy in front of it.
 //! - An empty workspace with `CASEDESK_ADMIN_PASSWORD` set gets an `admin` user with it.
 //! - `--demo` fills an empty workspace with the demo team and cases; each demo user's
 //!   password is `CASEDESK_DEMO_PASSWORD` (required with --demo).
@@ -10,7 +11,7 @@
 use casedesk_core::model::Role;
 use casedesk_core::{demo, Actor, Command, Engine, SystemClock};
 use casedesk_server::{auth, router, Hub};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn arg(name: &str) -> Option<String> {
@@ -29,6 +30,8 @@ fn prepare(engine: &Engine) -> Result<(), String> {
     if std::env::args().any(|a| a == "--demo") {
         let password = std::env::var("CASEDESK_DEMO_PASSWORD")
             .map_err(|_| "--demo needs CASEDESK_DEMO_PASSWORD (the demo users' password)".to_string())?;
+        // Checked before the demo is written, so a refused password leaves the workspace as it was.
+        auth::check_password(&password).map_err(|e| format!("CASEDESK_DEMO_PASSWORD: {}", e.payload.message))?;
         if demo::seed(engine).map_err(|e| e.to_string())? {
             for (user, ..) in demo::USERS {
                 auth::set_password(engine, &system, user, &password).map_err(|e| e.payload.message)?;
@@ -37,6 +40,7 @@ fn prepare(engine: &Engine) -> Result<(), String> {
         }
     } else if empty {
         if let Ok(password) = std::env::var("CASEDESK_ADMIN_PASSWORD") {
+            auth::check_password(&password).map_err(|e| format!("CASEDESK_ADMIN_PASSWORD: {}", e.payload.message))?;
             let admin = Command::CreateUser {
                 id: "admin".into(),
                 name: "Administrator".into(),
@@ -53,19 +57,42 @@ fn prepare(engine: &Engine) -> Result<(), String> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() {
+/// Opens the workspace: on PostgreSQL when `--database` names a database, else in the
+/// SQLite file of `dir`. Returns it with how it is shown.
+fn open(dir: &Path) -> (Engine, String) {
+    let clock = Arc::new(SystemClock);
+    match arg("--database") {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let engine = Engine::open_postgres(&url, dir, clock)
+                .unwrap_or_else(|e| fail(format!("cannot open the workspace: {e}")));
+            (engine, "the PostgreSQL database".into())
+        }
+        Some(other) => fail(format!("--database must be a postgres:// URL, not '{other}'")),
+        None => {
+            let engine = Engine::open(dir, clock, Default::default())
+                .unwrap_or_else(|e| fail(format!("cannot open the workspace in {}: {e}", dir.display())));
+            (engine, dir.display().to_string())
+        }
+    }
+}
+
+fn main() {
     let dir = PathBuf::from(arg("--data-dir").unwrap_or_else(|| "casedesk-hub".into()));
     let listen = arg("--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
-    let engine = Engine::open(&dir, Arc::new(SystemClock), Default::default())
-        .unwrap_or_else(|e| fail(format!("cannot open the workspace in {}: {e}", dir.display())));
+    // The engine is opened and the hub made before the async runtime starts: the
+    // PostgreSQL driver blocks, and must never be called on the runtime's threads.
+    let (engine, shown) = open(&dir);
     prepare(&engine).unwrap_or_else(|e| fail(e));
+    let hub = Hub::new(Arc::new(engine));
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(format!("cannot start: {e}")));
+    runtime.block_on(serve(hub, listen, shown));
+}
+
+async fn serve(hub: Arc<Hub>, listen: String, shown: String) {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .unwrap_or_else(|e| fail(format!("cannot listen on {listen}: {e}")));
-    eprintln!("casedesk-server: serving {} on http://{listen}", dir.display());
-    let engine = Arc::new(engine);
-    let hub = Hub::new(engine);
+    eprintln!("casedesk-server: serving {shown} on http://{listen}");
     casedesk_server::run_due_work_in_background(hub.clone());
     casedesk_server::deliver_in_background(hub.clone());
     let app = router(hub);
