@@ -72,20 +72,6 @@ fn user(engine: &Engine, id: &str) -> casedesk_core::model::User {
     engine.read(|db| db.user(id)).unwrap().unwrap()
 }
 
-fn new_case(subject: &str) -> Command {
-    Command::CreateCase {
-        case_type: "technical".into(),
-        intent: None,
-        customer_id: None,
-        subject: subject.into(),
-        description: String::new(),
-        fields: obj(serde_json::json!({ "device": "Router" })),
-        priority: None,
-        interaction_id: None,
-        contact: None,
-    }
-}
-
 #[test]
 fn a_first_sync_brings_the_hub_s_rows_and_nothing_else() {
     let w = world();

@@ -403,6 +403,13 @@ impl Engine {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The clocks other connections to the database started or moved since this engine
+    /// last looked join its timer queue: on PostgreSQL several hub processes share one.
+    fn follow_clocks(&self) -> Result<()> {
+        let db = self.db();
+        self.timers.lock().unwrap_or_else(|p| p.into_inner()).follow(&db)
+    }
+
     /// Reads the timer queue again from the database (after rows were reset under it).
     pub(crate) fn reload_timers(&self, db: &Db) -> Result<()> {
         *self.timers.lock().unwrap_or_else(|p| p.into_inner()) = TimerQueue::load(db)?;
@@ -419,6 +426,7 @@ impl Engine {
     /// the timer service (at risk, breached, escalation, timed business rules). A read
     /// decides, so an idle second writes nothing.
     pub fn run_due_work(&self) -> Result<()> {
+        self.follow_clocks()?;
         let now = self.clock.now();
         if self.next_routing_due()?.is_some_and(|t| t <= now) {
             self.execute(&Actor::system(), Command::RoutingTick)?;

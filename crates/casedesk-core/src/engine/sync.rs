@@ -108,10 +108,28 @@ impl Engine {
             return Err(Error::field("client_seq", "a push names its client and a sequence number from 1"));
         }
         let _one_at_a_time = self.pushes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(known) = self.read(|db| crate::store::sync::pushed(db.connection_ref(), push.command_id))? {
-            let cursor = self.read(|db| changes::head(db.connection_ref(), "main"))?;
-            return Ok(PushOutcome { repeated: true, cursor, ..known });
+        if let Some(known) = self.already_pushed(push.command_id)? {
+            return Ok(known);
         }
+        let command_id = push.command_id;
+        self.apply_new_push(actor, push).or_else(|e| match self.already_pushed(command_id)? {
+            // Another hub process over the same database applied it meanwhile: its
+            // record, made in the same transaction as its effects, refused this one.
+            Some(known) => Ok(known),
+            None => Err(e),
+        })
+    }
+
+    /// What a push already recorded came to, as a repeated push is told.
+    fn already_pushed(&self, command_id: Uuid) -> Result<Option<PushOutcome>> {
+        let Some(known) = self.read(|db| crate::store::sync::pushed(db.connection_ref(), command_id))? else {
+            return Ok(None);
+        };
+        let cursor = self.read(|db| changes::head(db.connection_ref(), "main"))?;
+        Ok(Some(PushOutcome { repeated: true, cursor, ..known }))
+    }
+
+    fn apply_new_push(&self, actor: &Actor, push: PushedCommand) -> Result<PushOutcome> {
         if self.read(|db| crate::store::sync::seq_taken(db.connection_ref(), &push.client_id, push.client_seq))? {
             return Err(Error::field(
                 "client_seq",

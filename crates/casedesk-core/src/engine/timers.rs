@@ -29,12 +29,17 @@ pub enum TimerSubject {
 #[derive(Debug, Default)]
 pub struct TimerQueue {
     heap: BinaryHeap<Reverse<(DateTime<Utc>, TimerSubject)>>,
+    /// The change number up to which the queue holds every clock in the store: where
+    /// [`TimerQueue::follow`] reads on from.
+    followed: i64,
 }
 
 impl TimerQueue {
     /// Every running clock's next instant, read from the store.
     pub fn load(db: &Db) -> Result<TimerQueue> {
-        let mut q = TimerQueue::default();
+        // The head first: a clock changed while the clocks are read is read again later.
+        let followed = crate::store::changes::head(db.connection_ref(), "main")?;
+        let mut q = TimerQueue { followed, ..TimerQueue::default() };
         for (subject, clock) in db.running_clocks()? {
             q.hint(&clock, subject);
         }
@@ -42,6 +47,22 @@ impl TimerQueue {
             q.hint_at(due_at, TimerSubject::Rule(id));
         }
         Ok(q)
+    }
+
+    /// Hints the clocks whose rows changed since the queue last looked, whoever changed
+    /// them: on PostgreSQL, other hub processes over the same database start and move
+    /// clocks this one never hears of. Stale and repeated hints are harmless (checked
+    /// against the store when due; a subject is taken once per round).
+    pub fn follow(&mut self, db: &Db) -> Result<()> {
+        let (head, clocks, rules) = db.clocks_changed_after(self.followed)?;
+        for (subject, clock) in clocks {
+            self.hint(&clock, subject);
+        }
+        for (id, due_at) in rules {
+            self.hint_at(due_at, TimerSubject::Rule(id));
+        }
+        self.followed = head;
+        Ok(())
     }
 
     pub fn hint(&mut self, clock: &SlaClock, subject: TimerSubject) {

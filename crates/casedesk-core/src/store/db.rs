@@ -348,6 +348,49 @@ impl Db {
         Ok(out)
     }
 
+    /// The running clocks of the tasks and cases, and the pending rule timers, whose rows
+    /// changed after change `seq`, with the head they were read up to.
+    #[allow(clippy::type_complexity)]
+    pub fn clocks_changed_after(
+        &self,
+        seq: i64,
+    ) -> Result<(
+        i64,
+        Vec<(crate::engine::TimerSubject, crate::model::SlaClock)>,
+        Vec<(i64, chrono::DateTime<chrono::Utc>)>,
+    )> {
+        use crate::engine::TimerSubject;
+        let head = super::changes::head(&self.conn, "main")?;
+        // How a change's key finds its row: PostgreSQL's row_changes keeps keys as text.
+        let (uuid_key, id_key) = match self.conn.dialect() {
+            super::sql::Dialect::Sqlite => ("rc.k1", "rc.k1"),
+            super::sql::Dialect::Postgres => ("decode(substr(rc.k1, 3), 'hex')", "CAST(rc.k1 AS BIGINT)"),
+        };
+        let changed = |table: &str, key: &str| {
+            format!("FROM row_changes rc JOIN {table} x ON x.id = {key} WHERE rc.tbl = '{table}' AND rc.seq > ?1 AND rc.seq <= ?2")
+        };
+        let mut clocks = vec![];
+        for (table, column, open) in [
+            ("tasks", "ola_clock", "x.state NOT IN ('completed', 'escalated', 'cancelled')"),
+            ("cases", "sla", "x.status_category != 'closed'"),
+        ] {
+            let sql =
+                format!("SELECT x.id, x.{column} {} AND x.{column} IS NOT NULL AND {open}", changed(table, uuid_key));
+            let mut st = self.conn.prepare_cached(&sql)?;
+            for row in st.query_map([seq, head], |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?)))? {
+                let (id, json) = row?;
+                let subject = if table == "tasks" { TimerSubject::Task(id) } else { TimerSubject::Case(id) };
+                clocks.push((subject, serde_json::from_str(&json)?));
+            }
+        }
+        let sql = format!("SELECT x.id, x.due_at {} AND x.fired_at IS NULL", changed("rule_timers", id_key));
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rules = st
+            .query_map([seq, head], |r| Ok((r.get(0)?, crate::clock::from_millis(r.get(1)?))))?
+            .collect::<super::sql::Result<_>>()?;
+        Ok((head, clocks, rules))
+    }
+
     /// A queue's open work, waiting tasks first in routing order.
     pub fn open_tasks_page(&self, queue: &str, offset: u32, limit: u32) -> Result<(u32, Vec<Task>)> {
         super::routing::open_tasks_page(&self.conn, queue, offset, limit)

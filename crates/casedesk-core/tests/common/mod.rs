@@ -133,6 +133,21 @@ fn seeded(engine: Engine, clock: Arc<ManualClock>, dir: tempfile::TempDir, datab
     World { engine, clock, dir, database }
 }
 
+/// A technical case about a router, as an agent makes one.
+pub fn new_case(subject: &str) -> Command {
+    Command::CreateCase {
+        case_type: "technical".into(),
+        intent: None,
+        customer_id: None,
+        subject: subject.into(),
+        description: String::new(),
+        fields: obj(serde_json::json!({ "device": "Router" })),
+        priority: None,
+        interaction_id: None,
+        contact: None,
+    }
+}
+
 pub fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
