@@ -26,23 +26,26 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "Engine and shell tests"
 cargo test --workspace
 
-step "The engine's tests again, with the hub's workspaces on PostgreSQL (Debian's, on 127.0.0.1)"
+step "The engine's and the hub's tests again, with the hub's workspaces on PostgreSQL (Debian's, on 127.0.0.1)"
 # The same test binaries (the workspace build has the postgres back end), run with
-# CASEDESK_TEST_PG_URL: every test world gets a database of its own. The simulation's
-# seeds copy the hub's SQLite file and stay on SQLite.
-mapfile -t engine_tests < <(cargo test --workspace --no-run --message-format=json 2>/dev/null | python3 -c '
+# CASEDESK_TEST_PG_URL: every test world, and every hub process the loopback
+# tests start, gets a database of its own. The simulation's seeds copy the hub's SQLite
+# file and stay on SQLite.
+mapfile -t pg_tests < <(cargo test --workspace --no-run --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"] \
-            and "/crates/casedesk-core#" in m["package_id"]:
-        print(m["executable"])')
+    if m.get("reason") != "compiler-artifact" or not m.get("executable") or not m["profile"]["test"]:
+        continue
+    if "/crates/casedesk-core#" in m["package_id"] or \
+            ("/crates/casedesk-server#" in m["package_id"] and m["target"]["name"] == "loopback"):
+        print(m["manifest_path"].rsplit("/", 1)[0] + "\t" + m["executable"])')
 pg_dir=$(mktemp -d)
 trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
 CASEDESK_TEST_PG_URL=$(scripts/postgres.sh start "$pg_dir")
 export CASEDESK_TEST_PG_URL
-for t in "${engine_tests[@]}"; do
-  (cd crates/casedesk-core && "$t" --quiet --skip replicas_converge)
+for t in "${pg_tests[@]}"; do
+  (cd "${t%%$'\t'*}" && "${t#*$'\t'}" --quiet --skip replicas_converge)
 done
 unset CASEDESK_TEST_PG_URL
 

@@ -1,12 +1,13 @@
 //! Sync over real HTTP on loopback, against the `casedesk-server` binary in its own
-//! process (SQLite back end):
+//! process (SQLite back end; with BENCH_DATABASE=postgres://user@host:port, the hub's
+//! workspace is a new database on that PostgreSQL server):
 //! 1. pushes applied per second with BENCH_CLIENTS (100) clients pushing at once, one
 //!    command per request, and the latency of a push (p50, p99);
 //! 2. a desk that made BENCH_PENDING (10,000) commands offline: time to converge;
 //! 3. the first sync of a new desk (a `casedesk-replica` process) from a hub holding
 //!    BENCH_CASES (100,000) cases: time and the desk's peak memory.
 //!
-//! `cargo bench -p casedesk-server --bench sync`
+//! `cargo bench -p casedesk-server --bench sync [-- 1 2 3]`
 
 use casedesk_core::engine::PushedCommand;
 use casedesk_core::hlc::HlcTime;
@@ -29,6 +30,44 @@ fn open(dir: &Path) -> Engine {
     Engine::open(dir, Arc::new(SystemClock), OpenOptions::default()).unwrap()
 }
 
+/// Where a hub's workspace lives: an SQLite file in `dir`, or a PostgreSQL database
+/// made for it (attachments in `dir`).
+struct HubStore {
+    dir: tempfile::TempDir,
+    database: Option<String>,
+}
+
+impl HubStore {
+    fn new() -> HubStore {
+        let database = std::env::var("BENCH_DATABASE").ok().filter(|s| !s.is_empty()).map(|server| {
+            static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!("casedesk_bench_{}_{n}", std::process::id());
+            let admin = casedesk_core::store::sql::Conn::postgres(&format!("{server}/postgres")).unwrap();
+            admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+            admin.execute_batch(&format!("CREATE DATABASE {name}")).unwrap();
+            format!("{server}/{name}")
+        });
+        HubStore { dir: tempfile::tempdir().unwrap(), database }
+    }
+
+    fn open(&self) -> Engine {
+        match &self.database {
+            Some(url) => Engine::open_postgres(url, self.dir.path(), Arc::new(SystemClock)).unwrap(),
+            None => open(self.dir.path()),
+        }
+    }
+}
+
+impl Drop for HubStore {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.database.as_deref().and_then(|url| url.rsplit_once('/')) else { return };
+        if let Ok(admin) = casedesk_core::store::sql::Conn::postgres(&format!("{server}/postgres")) {
+            let _ = admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
 fn new_case(n: usize) -> Command {
     Command::CreateCase {
         case_type: "technical".into(),
@@ -44,8 +83,8 @@ fn new_case(n: usize) -> Command {
 }
 
 /// A demo workspace with `agents` more agents (bench-agent-N) and `cases` more cases.
-fn workspace(dir: &Path, agents: usize, cases: usize) {
-    let engine = open(dir);
+fn workspace(store: &HubStore, agents: usize, cases: usize) {
+    let engine = store.open();
     demo::seed(&engine).unwrap();
     let system = Actor::system();
     for (user, ..) in demo::USERS {
@@ -74,11 +113,13 @@ struct Hub {
 }
 
 impl Hub {
-    fn start(dir: &Path) -> Hub {
+    fn start(store: &HubStore) -> Hub {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let listen = format!("127.0.0.1:{port}");
+        let database = store.database.iter().flat_map(|url| ["--database".to_string(), url.clone()]);
         let process = std::process::Command::new(env!("CARGO_BIN_EXE_casedesk-server"))
-            .args(["--data-dir", &dir.to_string_lossy(), "--listen", &listen])
+            .args(["--data-dir", &store.dir.path().to_string_lossy(), "--listen", &listen])
+            .args(database)
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -115,15 +156,17 @@ async fn sign_in(http: &reqwest::Client, url: &str, user: &str) -> String {
     signed["token"].as_str().expect("signed in").to_string()
 }
 
-/// One client, signed in as `user`: pushes `pushes` notes, one per request.
+/// One client, signed in as `user`: pushes `pushes` notes, one per request. Its HTTP
+/// client is made before the clock starts (making one loads the TLS roots, some 80 ms of
+/// CPU that would otherwise stall the other clients' requests).
 async fn client(
+    http: reqwest::Client,
     url: String,
     user: String,
     token: String,
     case_id: uuid::Uuid,
     pushes: usize,
 ) -> (Vec<Duration>, usize) {
-    let http = reqwest::Client::new();
     let (mut latencies, mut slowed) = (Vec::with_capacity(pushes), 0);
     let client_id = format!("bench-{user}");
     for seq in 1..=pushes {
@@ -158,10 +201,10 @@ async fn client(
 }
 
 fn concurrent_pushes(runtime: &tokio::runtime::Runtime, clients: usize, pushes: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    workspace(dir.path(), clients, 0);
-    let case_id = open(dir.path()).case_summaries(1, 0).unwrap()[0].id;
-    let hub = Hub::start(dir.path());
+    let store = HubStore::new();
+    workspace(&store, clients, 0);
+    let case_id = store.open().case_summaries(1, 0).unwrap()[0].id;
+    let hub = Hub::start(&store);
     let users: Vec<String> = (0..clients).map(|i| format!("bench-agent-{i}")).collect();
     let tokens: Vec<String> = runtime.block_on(async {
         let http = reqwest::Client::new();
@@ -171,12 +214,14 @@ fn concurrent_pushes(runtime: &tokio::runtime::Runtime, clients: usize, pushes: 
         }
         tokens
     });
+    let https: Vec<reqwest::Client> = users.iter().map(|_| reqwest::Client::new()).collect();
     let started = Instant::now();
     let results = runtime.block_on(async {
         let tasks: Vec<_> = users
             .into_iter()
             .zip(tokens)
-            .map(|(user, token)| tokio::spawn(client(hub.url.clone(), user, token, case_id, pushes)))
+            .zip(https)
+            .map(|((user, token), http)| tokio::spawn(client(http, hub.url.clone(), user, token, case_id, pushes)))
             .collect();
         let mut out = vec![];
         for t in tasks {
@@ -186,6 +231,9 @@ fn concurrent_pushes(runtime: &tokio::runtime::Runtime, clients: usize, pushes: 
     });
     let took = started.elapsed();
     let slowed: usize = results.iter().map(|r| r.1).sum();
+    // A client's first push also opens its connection.
+    let mut first: Vec<Duration> = results.iter().map(|r| r.0[0]).collect();
+    first.sort();
     let mut latencies: Vec<Duration> = results.into_iter().flat_map(|r| r.0).collect();
     latencies.sort();
     let applied = latencies.len();
@@ -201,6 +249,11 @@ fn concurrent_pushes(runtime: &tokio::runtime::Runtime, clients: usize, pushes: 
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3
     );
+    println!(
+        "   a client's first push (connecting): p50 {:.1} ms, max {:.1} ms",
+        percentile(&first, 0.5).as_secs_f64() * 1e3,
+        first.last().unwrap().as_secs_f64() * 1e3
+    );
 }
 
 fn waiting(engine: &Engine) -> i64 {
@@ -208,9 +261,9 @@ fn waiting(engine: &Engine) -> i64 {
 }
 
 fn reconnect(runtime: &tokio::runtime::Runtime, pending: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    workspace(dir.path(), 0, 0);
-    let hub = Hub::start(dir.path());
+    let store = HubStore::new();
+    workspace(&store, 0, 0);
+    let hub = Hub::start(&store);
     let desk_dir = tempfile::tempdir().unwrap();
     let desk = open(desk_dir.path());
     desk.join_hub("bench-desk").unwrap();
@@ -254,12 +307,13 @@ fn wait_with_peak(child: Child) -> (bool, f64) {
 }
 
 fn first_sync(cases: usize) {
-    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::new();
     let seeded = Instant::now();
-    workspace(dir.path(), 0, cases);
+    workspace(&store, 0, cases);
     let seeded = seeded.elapsed();
-    let hub = Hub::start(dir.path());
-    let rows: i64 = open(dir.path())
+    let hub = Hub::start(&store);
+    let rows: i64 = store
+        .open()
         .read(|db| Ok(db.connection_ref().query_row("SELECT count(*) FROM row_changes", [], |r| r.get(0))?))
         .unwrap();
     let desk_dir = tempfile::tempdir().unwrap();

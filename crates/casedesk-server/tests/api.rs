@@ -1,6 +1,10 @@
 //! The hub's REST API over real HTTP on loopback: signing in, reading and writing
 //! through the engine, every endpoint × role as the ACCESS table says, bad input, rate
-//! limits, and the served OpenAPI document.
+//! limits, and the served OpenAPI document. The hub's workspace is an SQLite file, or a
+//! PostgreSQL database of its own when the suite runs on one (`CASEDESK_TEST_PG_URL`).
+
+#[path = "../../casedesk-core/tests/common/mod.rs"]
+mod common;
 
 use casedesk_core::model::Role;
 use casedesk_core::{demo, Actor, Command, Engine, SystemClock};
@@ -17,6 +21,7 @@ struct Served {
     engine: Arc<Engine>,
     http: Client,
     _dir: tempfile::TempDir,
+    _database: Option<common::TestDatabase>,
 }
 
 fn serve() -> Served {
@@ -25,7 +30,8 @@ fn serve() -> Served {
 
 fn serve_with(clock: Arc<dyn casedesk_core::Clock>) -> Served {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(Engine::open(dir.path(), clock, Default::default()).unwrap());
+    let (engine, database) = common::open_hub(dir.path(), clock);
+    let engine = Arc::new(engine);
     demo::seed(&engine).unwrap();
     for (user, ..) in demo::USERS {
         auth::set_password(&engine, &Actor::system(), user, PASSWORD).unwrap();
@@ -41,7 +47,7 @@ fn serve_with(clock: Arc<dyn casedesk_core::Clock>) -> Served {
             axum::serve(listener, app).await.unwrap();
         });
     });
-    Served { url, engine, http: Client::new(), _dir: dir }
+    Served { url, engine, http: Client::new(), _dir: dir, _database: database }
 }
 
 impl Served {

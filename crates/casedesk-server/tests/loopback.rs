@@ -1,9 +1,11 @@
-//! Real processes on loopback: a hub (`casedesk-server`) and two desks without windows
-//! (`casedesk-replica`), each making commands and syncing over HTTP. The hub is killed
-//! with SIGKILL twice and one desk once, mid-sync, and started again from their files.
-//! Afterwards both desks hold the hub's rows, every command was recorded once and applied
-//! or became a conflict, and nothing happened twice. And the hub process sends what its
-//! notification rules wrote.
+//! Real processes on loopback: hubs (`casedesk-server`) and desks without windows
+//! (`casedesk-replica`), each making commands and syncing over HTTP, killed with SIGKILL
+//! mid-sync and started again from their files. Afterwards every desk holds the hub's
+//! rows, every command was recorded once and applied or became a conflict, and nothing
+//! happened twice: with one hub, and with three hub processes over one workspace that the
+//! desks sync with in turn. And the hub process sends what its notification rules wrote.
+//! The hubs' workspace is an SQLite file, or a PostgreSQL database of its own when the
+//! suite runs on one (`CASEDESK_TEST_PG_URL`).
 
 #[path = "../../casedesk-core/tests/common/mod.rs"]
 mod common;
@@ -20,6 +22,7 @@ const PASSWORD: &str = "loopback password";
 /// Commands each desk makes.
 const MADE: i64 = 120;
 
+/// A number read from a desk's SQLite file without opening an engine over it.
 fn number(dir: &Path, sql: &str) -> i64 {
     let file = dir.join(casedesk_core::engine::DB_FILE);
     let Ok(conn) = rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
@@ -37,16 +40,40 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
-struct Hub {
+/// Where the hubs keep their workspace: an SQLite file in `dir`, or a PostgreSQL
+/// database (`dir` then holds only attachments). Hub processes over one workspace share both.
+struct Workspace {
     dir: tempfile::TempDir,
+    database: Option<common::TestDatabase>,
+}
+
+impl Workspace {
+    fn new() -> Arc<Workspace> {
+        let database = common::test_postgres().map(|server| common::TestDatabase::create(&server));
+        Arc::new(Workspace { dir: tempfile::tempdir().unwrap(), database })
+    }
+
+    fn number(&self, sql: &str) -> i64 {
+        let Some(database) = &self.database else { return number(self.dir.path(), sql) };
+        let Ok(conn) = casedesk_core::store::sql::Conn::postgres(&database.url()) else { return 0 };
+        conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0)).ok().flatten().unwrap_or(0)
+    }
+
+    fn open(&self) -> Engine {
+        common::reopen(self.dir.path(), &self.database, Arc::new(SystemClock))
+    }
+}
+
+struct Hub {
+    workspace: Arc<Workspace>,
     listen: String,
     process: Option<Child>,
 }
 
 impl Hub {
-    fn new() -> Hub {
+    fn new(workspace: &Arc<Workspace>) -> Hub {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        Hub { dir: tempfile::tempdir().unwrap(), listen: format!("127.0.0.1:{port}"), process: None }
+        Hub { workspace: workspace.clone(), listen: format!("127.0.0.1:{port}"), process: None }
     }
 
     fn url(&self) -> String {
@@ -54,8 +81,10 @@ impl Hub {
     }
 
     fn start(&mut self) {
+        let database = self.workspace.database.iter().flat_map(|db| ["--database".to_string(), db.url()]);
         let child = Command::new(env!("CARGO_BIN_EXE_casedesk-server"))
-            .args(["--data-dir", &self.dir.path().to_string_lossy(), "--listen", &self.listen, "--demo"])
+            .args(["--data-dir", &self.workspace.dir.path().to_string_lossy(), "--listen", &self.listen, "--demo"])
+            .args(database)
             .env("CASEDESK_DEMO_PASSWORD", PASSWORD)
             .stderr(Stdio::null())
             .spawn()
@@ -65,7 +94,7 @@ impl Hub {
         wait_for("the hub to serve", || reqwest::blocking::get(&url).map(|r| r.status().is_success()).unwrap_or(false));
     }
 
-    /// SIGKILL: no shutdown, no flush beyond what SQLite has committed.
+    /// SIGKILL: no shutdown, no flush beyond what the database has committed.
     fn kill(&mut self) {
         if let Some(mut child) = self.process.take() {
             child.kill().unwrap();
@@ -74,7 +103,7 @@ impl Hub {
     }
 
     fn number(&self, sql: &str) -> i64 {
-        number(self.dir.path(), sql)
+        self.workspace.number(sql)
     }
 }
 
@@ -95,9 +124,10 @@ impl Desk {
         Desk { user, dir: tempfile::tempdir().unwrap(), process: None }
     }
 
-    fn start(&mut self, hub: &Hub, seed: u64) {
+    /// Starts the desk syncing with `hubs` (one URL, or several separated by commas).
+    fn start(&mut self, hubs: &str, seed: u64) {
         let child = Command::new(env!("CARGO_BIN_EXE_casedesk-replica"))
-            .args(["--hub", &hub.url(), "--user", self.user, "--data-dir", &self.dir.path().to_string_lossy()])
+            .args(["--hub", hubs, "--user", self.user, "--data-dir", &self.dir.path().to_string_lossy()])
             .args(["--make", &MADE.to_string(), "--seed", &seed.to_string()])
             .env("CASEDESK_PASSWORD", PASSWORD)
             .stdout(Stdio::piped())
@@ -148,13 +178,14 @@ impl Drop for Desk {
 
 #[test]
 fn a_hub_and_two_desks_killed_mid_sync_converge() {
-    let mut hub = Hub::new();
+    let workspace = Workspace::new();
+    let mut hub = Hub::new(&workspace);
     hub.start();
     let notes_before = hub.number("SELECT count(*) FROM notes");
     let (alex, bea) = (Desk::new("alex"), Desk::new("bea"));
     let mut desks = [alex, bea];
-    desks[0].start(&hub, 1);
-    desks[1].start(&hub, 2);
+    desks[0].start(&hub.url(), 1);
+    desks[1].start(&hub.url(), 2);
 
     // Kills land while the desks push and pull: the hub four times, Alex twice, Bea once.
     let pushed = |hub: &Hub| hub.number("SELECT count(*) FROM pushed_commands");
@@ -169,47 +200,94 @@ fn a_hub_and_two_desks_killed_mid_sync_converge() {
         let desk = &mut desks[i];
         wait_for("a desk to be part way", || desk.made() >= at);
         desk.kill();
-        desk.start(&hub, seed);
+        desk.start(&hub.url(), seed);
     }
     for after in [MADE, 3 * MADE / 2, 2 * MADE - 20] {
         restart_hub(&mut hub, after);
     }
-    let [mut alex, mut bea] = desks;
-    alex.finish();
-    bea.finish();
+    settle(&mut [hub], desks.into(), &workspace, notes_before, "one hub");
+}
 
-    // The hub keeps making changes of its own (each sign-in is recorded, timers fall
-    // due), so a last few rounds in this process, with the hub stopped only once both
-    // desks hold its latest change.
+/// Three hub processes over one workspace, each desk syncing with them in turn (as behind
+/// a load balancer), Alex and Dana racing for the same team's work: each hub is killed
+/// mid-sync and started again, twice for the first, while the others serve on.
+#[test]
+fn three_hub_processes_over_one_workspace_killed_in_turn_converge() {
+    let workspace = Workspace::new();
+    let mut hubs: Vec<Hub> = (0..3).map(|_| Hub::new(&workspace)).collect();
+    // One after another: the first makes the demo workspace, the others find it made.
+    for hub in &mut hubs {
+        hub.start();
+    }
+    let notes_before = workspace.number("SELECT count(*) FROM notes");
+    let urls = hubs.iter().map(Hub::url).collect::<Vec<_>>().join(",");
+    let mut desks = vec![Desk::new("alex"), Desk::new("dana"), Desk::new("bea")];
+    for (i, desk) in desks.iter_mut().enumerate() {
+        desk.start(&urls, 11 + i as u64);
+    }
+    let made = MADE * desks.len() as i64;
+    for (i, after) in [(0, made / 8), (1, made / 4), (2, made / 2), (0, 3 * made / 4)] {
+        wait_for("pushes", || workspace.number("SELECT count(*) FROM pushed_commands") >= after);
+        hubs[i].kill();
+        std::thread::sleep(Duration::from_millis(300));
+        hubs[i].start();
+    }
+    settle(&mut hubs, desks, &workspace, notes_before, "three hubs");
+}
+
+/// Waits for every desk to say it converged, then syncs each with every hub in this
+/// process until, with all hubs stopped, every desk holds the latest change (a hub makes
+/// changes of its own: each sign-in is recorded, timers fall due). Then checks that the
+/// desks hold the hub's rows and nothing was lost or done twice.
+fn settle(hubs: &mut [Hub], desks: Vec<Desk>, workspace: &Workspace, notes_before: i64, label: &str) {
+    let made = MADE * desks.len() as i64;
+    let users: Vec<&str> = desks.iter().map(|d| d.user).collect();
+    let desks: Vec<Engine> = desks
+        .into_iter()
+        .map(|mut d| {
+            d.finish();
+            d.open()
+        })
+        .collect();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let desks = [alex.open(), bea.open()];
-    let links = [HubConnection::new(&hub.url(), "alex", PASSWORD), HubConnection::new(&hub.url(), "bea", PASSWORD)];
+    let links: Vec<Vec<_>> =
+        users.iter().map(|u| hubs.iter().map(|h| HubConnection::new(&h.url(), u, PASSWORD)).collect()).collect();
     let cursor = |d: &Engine| d.read(|db| casedesk_core::store::sync::state_number(db.connection_ref(), "cursor"));
     let mut held = false;
     for _attempt in 0..5 {
         for _ in 0..2 {
-            for (desk, link) in desks.iter().zip(&links) {
-                round(desk, link, runtime.handle().clone()).unwrap();
+            for (desk, links) in desks.iter().zip(&links) {
+                for link in links {
+                    round(desk, link, runtime.handle().clone()).unwrap();
+                }
             }
         }
-        hub.kill();
-        let head = hub.number("SELECT max(seq) FROM row_changes");
+        hubs.iter_mut().for_each(Hub::kill);
+        let head = workspace.number("SELECT max(seq) FROM row_changes");
         if desks.iter().all(|d| cursor(d).unwrap() == head) {
             held = true;
             break;
         }
-        hub.start();
+        hubs.iter_mut().for_each(Hub::start);
     }
-    assert!(held, "the desks caught up with the hub");
-    let hub_engine = Engine::open(hub.dir.path(), Arc::new(SystemClock), OpenOptions::default()).unwrap();
+    assert!(held, "{label}: the desks caught up with the hub");
+    let hub = workspace.open();
     let desks: Vec<&Engine> = desks.iter().collect();
-    common::assert_converged(&hub_engine, &desks, 2 * MADE, notes_before, "loopback");
-    let conflicts = common::count(&hub_engine, "SELECT count(*) FROM conflicts");
-    let taken = common::count(
-        &hub_engine,
-        "SELECT count(*) FROM pushed_commands WHERE json_extract(command, '$.type') = 'assign_task'",
-    );
-    eprintln!("loopback: {} commands, {taken} takes, {conflicts} conflicts", 2 * MADE);
+    common::assert_converged(&hub, &desks, made, notes_before, label);
+    for user in users {
+        let agent = hub.read(|db| db.agent(user)).unwrap().unwrap();
+        assert!(agent.total_load() <= agent.profile.capacity.total, "{label}: {user} over capacity");
+    }
+    // Desks only take tasks no one holds, and nothing here hands work back: a task
+    // assigned twice is a take that two hubs both let through.
+    let assigned_twice = "SELECT count(*) FROM (SELECT task_id FROM events WHERE kind = 'task_assigned'
+        GROUP BY task_id HAVING count(*) > 1) AS twice
+        WHERE task_id NOT IN (SELECT task_id FROM events WHERE kind = 'task_requeued')";
+    assert_eq!(common::count(&hub, assigned_twice), 0, "{label}: no task assigned twice");
+    let conflicts = common::count(&hub, "SELECT count(*) FROM conflicts");
+    let taken =
+        common::count(&hub, "SELECT count(*) FROM pushed_commands WHERE command LIKE '{\"type\":\"assign_task\",%'");
+    eprintln!("loopback, {label}: {made} commands, {taken} takes, {conflicts} conflicts");
 }
 
 /// A webhook receiver on loopback: answers 200 and hands over each body it was sent.
@@ -243,9 +321,10 @@ fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
 fn the_hub_sends_what_its_notification_rules_wrote() {
     use casedesk_core::notify::{Channel, NotificationRule, NotifyEvent};
     let (url, bodies) = receiver();
-    let mut hub = Hub::new();
+    let workspace = Workspace::new();
+    let mut hub = Hub::new(&workspace);
     {
-        let engine = Engine::open(hub.dir.path(), Arc::new(SystemClock), OpenOptions::default()).unwrap();
+        let engine = workspace.open();
         casedesk_core::demo::seed(&engine).unwrap();
         casedesk_server::auth::set_password(&engine, &casedesk_core::Actor::system(), "alex", PASSWORD).unwrap();
         let rule = NotificationRule {

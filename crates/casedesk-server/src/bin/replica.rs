@@ -1,9 +1,11 @@
-//! `casedesk-replica --hub URL --user ID --data-dir DIR [--make N] [--seed S]`
+//! `casedesk-replica --hub URL[,URL…] --user ID --data-dir DIR [--make N] [--seed S]`
 //!
 //! A desk without a window (password in `CASEDESK_PASSWORD`), for tests on real processes:
-//! it joins the hub, makes commands (new cases, notes, taking waiting tasks) until it has made N in all,
-//! counting across restarts, syncing after each, then syncs until nothing waits and
-//! prints `converged`. It may be killed at any point and started again.
+//! it joins the hub, makes commands (new cases, notes, taking waiting tasks) until it has
+//! made N in all, counting across restarts, syncing every few, then syncs until nothing
+//! waits and prints `converged`. It may be killed at any point and started again. Given
+//! the URLs of several hub processes over one database, it syncs with each in turn, round
+//! by round, as a desk behind a load balancer would.
 
 use casedesk_core::model::Role;
 use casedesk_core::{Actor, Command, Engine, OpenOptions, SystemClock};
@@ -63,10 +65,16 @@ fn main() {
     let engine =
         Engine::open(&dir, Arc::new(SystemClock), OpenOptions::default()).unwrap_or_else(|e| fail(e.to_string()));
     engine.join_hub(&format!("replica-{}", uuid::Uuid::new_v4())).unwrap_or_else(|e| fail(e.to_string()));
-    let hub = HubConnection::new(&url, &user, &password);
+    let hubs: Vec<_> = url.split(',').map(|u| HubConnection::new(u, &user, &password)).collect();
+    let turn = std::cell::Cell::new(0usize);
+    let next_round = || {
+        let hub = &hubs[turn.get() % hubs.len()];
+        turn.set(turn.get() + 1);
+        round(&engine, hub, runtime.handle().clone())
+    };
     let deadline = Instant::now() + Duration::from_secs(300);
     let settle = |until_empty: bool| loop {
-        let ok = round(&engine, &hub, runtime.handle().clone()).is_ok();
+        let ok = next_round().is_ok();
         let waiting = engine.read(|db| casedesk_core::store::sync::waiting(db.connection_ref())).unwrap_or(1);
         if ok && (!until_empty || waiting == 0) {
             return;
@@ -94,7 +102,7 @@ fn main() {
         }
         // A round every few commands, as a person's desk would: not one per keystroke.
         if n % 4 == 0 {
-            if let Err(e) = round(&engine, &hub, runtime.handle().clone()) {
+            if let Err(e) = next_round() {
                 eprintln!("casedesk-replica: {e}");
             }
         }
