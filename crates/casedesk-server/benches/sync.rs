@@ -20,6 +20,9 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "../../casedesk-core/tests/common/mod.rs"]
+mod common;
+
 const PASSWORD: &str = "bench password";
 
 fn setting(name: &str, default: usize) -> usize {
@@ -31,40 +34,20 @@ fn open(dir: &Path) -> Engine {
 }
 
 /// Where a hub's workspace lives: an SQLite file in `dir`, or a PostgreSQL database
-/// made for it (attachments in `dir`).
+/// made for it on the server BENCH_DATABASE names (attachments in `dir`), dropped after.
 struct HubStore {
     dir: tempfile::TempDir,
-    database: Option<String>,
+    database: Option<common::TestDatabase>,
 }
 
 impl HubStore {
     fn new() -> HubStore {
-        let database = std::env::var("BENCH_DATABASE").ok().filter(|s| !s.is_empty()).map(|server| {
-            static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let name = format!("casedesk_bench_{}_{n}", std::process::id());
-            let admin = casedesk_core::store::sql::Conn::postgres(&format!("{server}/postgres")).unwrap();
-            admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
-            admin.execute_batch(&format!("CREATE DATABASE {name}")).unwrap();
-            format!("{server}/{name}")
-        });
-        HubStore { dir: tempfile::tempdir().unwrap(), database }
+        let server = std::env::var("BENCH_DATABASE").ok().filter(|s| !s.is_empty());
+        HubStore { dir: tempfile::tempdir().unwrap(), database: server.map(|s| common::TestDatabase::create(&s)) }
     }
 
     fn open(&self) -> Engine {
-        match &self.database {
-            Some(url) => Engine::open_postgres(url, self.dir.path(), Arc::new(SystemClock)).unwrap(),
-            None => open(self.dir.path()),
-        }
-    }
-}
-
-impl Drop for HubStore {
-    fn drop(&mut self) {
-        let Some((server, name)) = self.database.as_deref().and_then(|url| url.rsplit_once('/')) else { return };
-        if let Ok(admin) = casedesk_core::store::sql::Conn::postgres(&format!("{server}/postgres")) {
-            let _ = admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
+        common::reopen(self.dir.path(), &self.database, Arc::new(SystemClock))
     }
 }
 
@@ -116,7 +99,7 @@ impl Hub {
     fn start(store: &HubStore) -> Hub {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let listen = format!("127.0.0.1:{port}");
-        let database = store.database.iter().flat_map(|url| ["--database".to_string(), url.clone()]);
+        let database = store.database.iter().flat_map(|db| ["--database".to_string(), db.url()]);
         let process = std::process::Command::new(env!("CARGO_BIN_EXE_casedesk-server"))
             .args(["--data-dir", &store.dir.path().to_string_lossy(), "--listen", &listen])
             .args(database)

@@ -101,10 +101,6 @@ impl Hub {
             child.wait().unwrap();
         }
     }
-
-    fn number(&self, sql: &str) -> i64 {
-        self.workspace.number(sql)
-    }
 }
 
 impl Drop for Hub {
@@ -181,14 +177,14 @@ fn a_hub_and_two_desks_killed_mid_sync_converge() {
     let workspace = Workspace::new();
     let mut hub = Hub::new(&workspace);
     hub.start();
-    let notes_before = hub.number("SELECT count(*) FROM notes");
+    let notes_before = workspace.number("SELECT count(*) FROM notes");
     let (alex, bea) = (Desk::new("alex"), Desk::new("bea"));
     let mut desks = [alex, bea];
     desks[0].start(&hub.url(), 1);
     desks[1].start(&hub.url(), 2);
 
     // Kills land while the desks push and pull: the hub four times, Alex twice, Bea once.
-    let pushed = |hub: &Hub| hub.number("SELECT count(*) FROM pushed_commands");
+    let pushed = |hub: &Hub| hub.workspace.number("SELECT count(*) FROM pushed_commands");
     let restart_hub = |hub: &mut Hub, after: i64| {
         wait_for("pushes", || pushed(hub) >= after);
         hub.kill();
