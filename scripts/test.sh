@@ -28,8 +28,8 @@ cargo test --workspace
 
 step "The engine's and the hub's tests again, with the hub's workspaces on PostgreSQL (Debian's, on 127.0.0.1)"
 # The same test binaries (the workspace build has the postgres back end), run with
-# CASEDESK_TEST_PG_URL: every test world, and every hub process the loopback
-# tests start, gets a database of its own. The simulation's seeds copy the hub's SQLite
+# CASEDESK_TEST_PG_URL: every test world, every hub the API tests serve, and every hub
+# process the loopback tests start, gets a database of its own. The simulation's seeds copy the hub's SQLite
 # file and stay on SQLite.
 mapfile -t pg_tests < <(cargo test --workspace --no-run --message-format=json 2>/dev/null | python3 -c '
 import json, sys
@@ -38,7 +38,7 @@ for line in sys.stdin:
     if m.get("reason") != "compiler-artifact" or not m.get("executable") or not m["profile"]["test"]:
         continue
     if "/crates/casedesk-core#" in m["package_id"] or \
-            ("/crates/casedesk-server#" in m["package_id"] and m["target"]["name"] == "loopback"):
+            ("/crates/casedesk-server#" in m["package_id"] and m["target"]["name"] in ("loopback", "api")):
         print(m["manifest_path"].rsplit("/", 1)[0] + "\t" + m["executable"])')
 pg_dir=$(mktemp -d)
 trap 'scripts/postgres.sh stop "$pg_dir"' EXIT

@@ -364,6 +364,27 @@ fn the_preferred_agent_comes_first_for_the_window_then_anyone() {
     assert_eq!(w.engine.next_routing_due().unwrap(), w.open_tasks(case)[0].offer_expires_at);
 }
 
+/// Tasks whose windows end at the same instant are offered most urgent first: the one
+/// agent free gets the task that should not wait, whatever order they were made in.
+#[test]
+fn tasks_routable_together_go_to_the_agent_most_urgent_first() {
+    let w = world();
+    let queue =
+        QueueConfig { mode: QueueMode::Push, preferred_agent_seconds: 120, ..QueueConfig::pull("Employees_group_A") };
+    w.engine.execute(&admin(), Command::DefineQueue { queue }).unwrap();
+    ready(&w, &sam());
+    let cases: Vec<_> =
+        (0..3).map(|_| w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap()).collect();
+    let tasks: Vec<_> = cases.iter().map(|c| w.open_tasks(*c).remove(0).id).collect();
+    for (task, priority) in tasks.iter().zip([4, 1, 3]) {
+        w.engine.execute(&sam(), Command::ChangeTaskPriority { task_ids: vec![*task], priority }).unwrap();
+    }
+    w.clock.advance(chrono::Duration::seconds(120));
+    w.engine.execute(&Actor::system(), Command::RoutingTick).unwrap();
+    let offered: Vec<_> = cases.iter().map(|c| w.open_tasks(*c)[0].offered_to.clone()).collect();
+    assert_eq!(offered, [None, Some("sam".to_string()), None], "sam gets the priority 1 task");
+}
+
 #[test]
 fn bullseye_rings_widen_the_search_when_their_time_comes() {
     let w = world();

@@ -13,13 +13,18 @@ use uuid::Uuid;
 /// Brings routing up to date with what the command changed: agents whose load or
 /// readiness changed get their status refreshed and, if ready, an offer; tasks that
 /// became routable are offered to the best ready agent. Each step looks only at the
-/// queues concerned, never at every task.
+/// queues concerned, never at every task. Tasks that became routable together are
+/// offered most urgent first, in their queue's order, so that the agent who fits
+/// several of them gets the one that should not wait.
 pub fn settle(ctx: &mut Ctx) -> Result<()> {
     // Each round can only create offers, which take agents out of the running, so this
     // ends; the bound guards against a mistake turning into a hang.
     for _ in 0..10_000 {
-        if let Some(task_id) = ctx.route_tasks.pop() {
-            offer_task(ctx, task_id)?;
+        if !ctx.route_tasks.is_empty() {
+            let ids = std::mem::take(&mut ctx.route_tasks);
+            for task in most_urgent_first(ctx, ids)? {
+                offer_task(ctx, task)?;
+            }
         } else if let Some(user_id) = ctx.route_agents.pop() {
             refresh_status(ctx, &user_id)?;
             offer_to_agent(ctx, &user_id)?;
@@ -60,8 +65,23 @@ fn offer(ctx: &mut Ctx, mut task: Task, agent: &str, queue: &QueueConfig) -> Res
     refresh_status(ctx, agent)
 }
 
-fn offer_task(ctx: &mut Ctx, task_id: Uuid) -> Result<()> {
-    let task = ctx.task(task_id)?;
+/// The waiting tasks among `ids`, each once, in routing order: higher rank first, then id
+/// (as `ranked_tasks` reads a queue).
+fn most_urgent_first(ctx: &Ctx, mut ids: Vec<Uuid>) -> Result<Vec<Task>> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tasks = Vec::with_capacity(ids.len());
+    for id in ids {
+        let task = ctx.task(id)?;
+        if task.state == TaskState::Queued {
+            tasks.push(task);
+        }
+    }
+    tasks.sort_by_key(|t| (std::cmp::Reverse(t.route_rank), t.id));
+    Ok(tasks)
+}
+
+fn offer_task(ctx: &mut Ctx, task: Task) -> Result<()> {
     let Some(queue_id) = task.queue.clone() else { return Ok(()) };
     if task.state != TaskState::Queued {
         return Ok(());
