@@ -24,7 +24,13 @@ fn fail(message: String) -> ! {
     std::process::exit(2)
 }
 
+/// Makes the demo or the first admin, if asked and not made yet. Hubs started together
+/// over one workspace take turns, so it is made once.
 fn prepare(engine: &Engine) -> Result<(), String> {
+    engine.setting_up(|| Ok(set_up(engine))).map_err(|e| e.to_string())?
+}
+
+fn set_up(engine: &Engine) -> Result<(), String> {
     let system = Actor::system();
     let empty = engine.users().map_err(|e| e.to_string())?.is_empty();
     if std::env::args().any(|a| a == "--demo") {

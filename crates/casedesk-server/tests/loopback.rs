@@ -81,6 +81,11 @@ impl Hub {
     }
 
     fn start(&mut self) {
+        self.spawn();
+        self.wait_until_serving();
+    }
+
+    fn spawn(&mut self) {
         let database = self.workspace.database.iter().flat_map(|db| ["--database".to_string(), db.url()]);
         let child = Command::new(env!("CARGO_BIN_EXE_casedesk-server"))
             .args(["--data-dir", &self.workspace.dir.path().to_string_lossy(), "--listen", &self.listen, "--demo"])
@@ -90,8 +95,15 @@ impl Hub {
             .spawn()
             .unwrap();
         self.process = Some(child);
+    }
+
+    fn wait_until_serving(&mut self) {
         let url = format!("{}/api/openapi.json", self.url());
-        wait_for("the hub to serve", || reqwest::blocking::get(&url).map(|r| r.status().is_success()).unwrap_or(false));
+        let child = self.process.as_mut().expect("the hub was spawned");
+        wait_for("the hub to serve", || {
+            assert!(child.try_wait().unwrap().is_none(), "the hub exited before it served");
+            reqwest::blocking::get(&url).map(|r| r.status().is_success()).unwrap_or(false)
+        });
     }
 
     /// SIGKILL: no shutdown, no flush beyond what the database has committed.
@@ -211,10 +223,15 @@ fn a_hub_and_two_desks_killed_mid_sync_converge() {
 fn three_hub_processes_over_one_workspace_killed_in_turn_converge() {
     let workspace = Workspace::new();
     let mut hubs: Vec<Hub> = (0..3).map(|_| Hub::new(&workspace)).collect();
-    // One after another: the first makes the demo workspace, the others find it made.
+    // All at once, each asked for the demo: one makes it, the others wait and find it made.
     for hub in &mut hubs {
-        hub.start();
+        hub.spawn();
     }
+    for hub in &mut hubs {
+        hub.wait_until_serving();
+    }
+    let users = workspace.number("SELECT count(*) FROM users");
+    assert_eq!(users, casedesk_core::demo::USERS.len() as i64, "the demo was made once");
     let notes_before = workspace.number("SELECT count(*) FROM notes");
     let urls = hubs.iter().map(Hub::url).collect::<Vec<_>>().join(",");
     let mut desks = vec![Desk::new("alex"), Desk::new("dana"), Desk::new("bea")];

@@ -317,6 +317,16 @@ impl Engine {
         })
     }
 
+    /// Runs `f` holding the workspace's set-up lock: hub processes started together over
+    /// one workspace make its first users or the demo once, the others wait and then
+    /// find them made. `f` checks what is there itself.
+    pub fn setting_up<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let lock = self.db().lock_set_up()?;
+        let out = f();
+        self.db().unlock_set_up(lock)?;
+        out
+    }
+
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self

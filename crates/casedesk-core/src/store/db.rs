@@ -17,6 +17,17 @@ pub struct Db {
     checkpointer: Option<Checkpointer>,
 }
 
+/// Held while a workspace is first set up, so that hub processes started together over
+/// one workspace take turns (see `Engine::setting_up`).
+pub enum SetUpLock {
+    /// An exclusive lock on a file beside the SQLite database.
+    File(std::fs::File),
+    /// A PostgreSQL session advisory lock on the engine's connection.
+    Session,
+    /// A private in-memory database: nobody else can open it.
+    Private,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenOptions {
     /// Run SQLite's `quick_check` before opening (reads every page: slow on big files).
@@ -40,6 +51,16 @@ fn not_sqlite() -> Error {
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// Waits for and takes an exclusive lock on the file beside the database `path` that
+/// processes opening or first setting up one workspace take turns on; closing the file
+/// lets it go.
+fn lock_beside(path: &Path) -> Result<std::fs::File> {
+    let file =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path.with_extension("setup-lock"))?;
+    file.lock()?;
+    Ok(file)
+}
+
 impl Db {
     /// Opens (or creates) a database file and brings its schema up to date. A file that
     /// is not a Casedesk database, is damaged, or is newer than this build is refused
@@ -47,6 +68,8 @@ impl Db {
     pub fn open(path: &Path, opts: OpenOptions) -> Result<Db> {
         let shown = path.display().to_string();
         let corrupt = |detail: String| Error::DatabaseCorrupt { path: shown.clone(), detail };
+        // Hub processes started together over one new file would each create its schema.
+        let _opening = lock_beside(path)?;
         let existing = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
         if existing {
             let mut header = [0u8; 16];
@@ -96,6 +119,28 @@ impl Db {
         #[cfg(feature = "postgres")]
         super::postgres::prepare(&conn, &shown)?;
         Ok(Db { conn, path: None, checkpointer: None })
+    }
+
+    /// Waits for and takes the workspace's set-up lock.
+    pub fn lock_set_up(&self) -> Result<SetUpLock> {
+        match (&self.path, self.conn.dialect()) {
+            (Some(path), _) => Ok(SetUpLock::File(lock_beside(path)?)),
+            #[cfg(feature = "postgres")]
+            (None, super::sql::Dialect::Postgres) => {
+                super::postgres::lock_set_up(&self.conn)?;
+                Ok(SetUpLock::Session)
+            }
+            (None, _) => Ok(SetUpLock::Private),
+        }
+    }
+
+    pub fn unlock_set_up(&self, lock: SetUpLock) -> Result<()> {
+        match lock {
+            #[cfg(feature = "postgres")]
+            SetUpLock::Session => super::postgres::unlock_set_up(&self.conn),
+            // Closing the file lets the lock go.
+            _ => Ok(()),
+        }
     }
 
     /// A private in-memory database, for tests.

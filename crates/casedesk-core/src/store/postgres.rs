@@ -11,6 +11,17 @@ const SCHEMA: &[(i64, &str)] = &[(11, include_str!("schema_pg.sql"))];
 
 /// The session lock held while the schema is brought up to date.
 const SCHEMA_LOCK: i32 = 2;
+/// The session lock held while a workspace is first set up (its first users, the demo).
+const SET_UP_LOCK: i32 = 3;
+
+/// Waits for and takes the set-up lock on this connection's session.
+pub fn lock_set_up(conn: &Conn) -> Result<()> {
+    Ok(conn.execute_batch(&format!("SELECT pg_advisory_lock({}, {SET_UP_LOCK})", super::sql::LOCK_CLASS))?)
+}
+
+pub fn unlock_set_up(conn: &Conn) -> Result<()> {
+    Ok(conn.execute_batch(&format!("SELECT pg_advisory_unlock({}, {SET_UP_LOCK})", super::sql::LOCK_CLASS))?)
+}
 
 /// Creates or checks the schema of the database `conn` is connected to.
 pub fn prepare(conn: &Conn, shown: &str) -> Result<()> {
