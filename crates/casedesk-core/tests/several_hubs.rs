@@ -133,3 +133,35 @@ fn a_push_sent_to_two_hubs_at_once_applies_once() {
     assert_eq!(count(&w.engine, "SELECT count(*) FROM notes"), 20);
     assert_eq!(count(&w.engine, "SELECT count(*) FROM pushed_commands"), 20);
 }
+
+/// An attachment added through one hub is opened through another. On PostgreSQL the
+/// second hub has a data directory of its own: the content is in the database, not in the
+/// files of the hub that took it. Someone who may not see the case is not told it exists.
+#[test]
+fn an_attachment_added_through_one_hub_opens_through_another() {
+    let w = world();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other = match &w.database {
+        Some(db) => Engine::open_postgres(&db.url(), elsewhere.path(), w.clock.clone()).unwrap(),
+        None => w.reopen(),
+    };
+    let case = w.create_case(&bea(), "technical", json!({ "device": "Router" })).unwrap();
+    let content: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let add = Command::AddAttachment {
+        case_id: case,
+        file_name: "router.jpg".into(),
+        content_type: "image/jpeg".into(),
+        content: content.clone(),
+    };
+    let id: uuid::Uuid = w.engine.execute(&bea(), add).unwrap().created_id.unwrap().parse().unwrap();
+    let user = |id: &str| other.users().unwrap().into_iter().find(|u| u.id == id).unwrap();
+    let (attachment, held) = other.attachment_for(&user("bea"), id).unwrap();
+    assert_eq!((attachment.file_name.as_str(), attachment.size), ("router.jpg", 70_000));
+    assert_eq!(held.as_deref(), Some(&content[..]));
+    let refused = other.attachment_for(&user("chris"), id).unwrap_err();
+    assert_eq!(refused.code(), "not_found");
+    // Content that is not the attachment's is refused, and what is kept stays.
+    let wrong = other.keep_attachment_content(id, b"something else").unwrap_err();
+    assert!(wrong.to_string().contains("is not the content of attachment"), "{wrong}");
+    assert_eq!(w.engine.attachment_for(&user("bea"), id).unwrap().1.as_deref(), Some(&content[..]));
+}

@@ -24,7 +24,7 @@ use uuid::Uuid;
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
     paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases, board,
-        crate::sync::push, crate::sync::changes, crate::sync::references, crate::sync::events),
+        crate::attachments::content, crate::sync::push, crate::sync::changes, crate::sync::references, crate::sync::events),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]

@@ -2,12 +2,14 @@
 //! this crate knows HTTP; every rule it applies is the engine's.
 //!
 //! - [`api`]: the REST endpoints and the OpenAPI document generated from them.
+//! - [`attachments`]: attachment content, read by whoever may see the case.
 //! - [`auth`]: passwords, tokens, the signed-in `Caller`.
 //! - [`error`]: `{code, message}` with the HTTP status it means.
 //! - [`sync`]: push, pull and reference blocks for desktops, and the change stream.
 //! - [`ACCESS`]: which role may call which endpoint (tested against the document).
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod error;
 pub mod sync;
@@ -44,6 +46,7 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("post", "/api/cases/{reference}/notes", &["agent", "supervisor"]),
     ("post", "/api/cases/{reference}/interactions", &["agent", "supervisor"]),
     ("post", "/api/tasks/{id}/complete", &["agent", "supervisor"]),
+    ("get", "/api/attachments/{id}", &["signed_in"]),
     ("post", "/api/tokens", &["admin"]),
     ("post", "/api/cases/{reference}/rule-trial", &["admin"]),
     ("get", "/api/reports", &["supervisor", "admin"]),
@@ -133,6 +136,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/cases/{reference}/notes", post(api::add_note))
         .route("/api/cases/{reference}/interactions", post(api::add_interaction))
         .route("/api/tasks/{id}/complete", post(api::complete_task))
+        .route("/api/attachments/{id}", get(attachments::content))
         .route("/api/cases/{reference}/rule-trial", post(api::try_rule))
         .route("/api/reports", get(api::report))
         .route("/api/board", get(api::board))

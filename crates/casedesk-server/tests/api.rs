@@ -518,3 +518,38 @@ fn a_supervisor_reads_the_reports_and_the_cases_behind_a_figure() {
     assert_eq!(bad.status(), 422);
     assert_eq!(bad.json::<Value>().unwrap()["message"], "to: must be after from");
 }
+
+/// Attachment content through the API: whoever may see the case reads it as it was
+/// added, with its type and name; anyone else is told it does not exist.
+#[test]
+fn an_attachment_is_read_by_whoever_may_see_its_case() {
+    let s = serve();
+    let (reference, _) = s.case_held_by("alex", &[Role::Agent]);
+    let case = s.engine.case_by_reference(&reference).unwrap().unwrap();
+    let content: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    let add = Command::AddAttachment {
+        case_id: case.id,
+        file_name: "Zählerstand.png".into(),
+        content_type: "image/png".into(),
+        content: content.clone(),
+    };
+    let id = s.engine.execute(&Actor::new("alex", &[Role::Agent]), add).unwrap().created_id.unwrap();
+    let path = format!("/api/attachments/{id}");
+    let read = s.call("get", &path, Some(&s.sign_in("alex")), None);
+    assert_eq!(read.status(), 200);
+    let header = |name: &str| read.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("content-type"), "image/png");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(header("content-disposition").ends_with("filename*=UTF-8''Z%C3%A4hlerstand%2Epng"));
+    assert_eq!(read.bytes().unwrap().to_vec(), content);
+    // Bea works in finance: the case is not hers to see.
+    let bea = s.sign_in("bea");
+    let refused = s.call("get", &path, Some(&bea), None);
+    assert_eq!(refused.status(), 404);
+    assert!(!refused.text().unwrap().contains("Zählerstand"));
+    assert_eq!(s.call("get", &format!("/api/attachments/{}", uuid::Uuid::nil()), Some(&bea), None).status(), 404);
+    let bad = s.call("get", "/api/attachments/not-an-id", Some(&bea), None);
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().unwrap().contains("'not-an-id' is not an attachment id"));
+    assert_eq!(s.call("get", &path, None, None).status(), 401);
+}

@@ -1,10 +1,16 @@
-//! Attachments: content in the data directory under its SHA-256 (so a file attached
-//! twice is stored once), metadata in the database.
+//! Attachments: metadata in the database; content under its SHA-256 (so a file attached
+//! twice is stored once). On an SQLite workspace (a desk, or a hub on one file) content
+//! is a file in the data directory; on PostgreSQL it is a row of `attachment_contents`,
+//! written in the command's transaction, so every hub process over the database reads
+//! what another stored. A desk holds the content of what was attached on it and fetches
+//! the rest from its hub when opened.
 
 use super::permissions::{require, Action};
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::model::Attachment;
+use crate::store::sql::Dialect;
+use crate::store::{Db, Tx};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -63,9 +69,7 @@ pub fn add(ctx: &mut Ctx, case_id: Uuid, file_name: &str, content_type: &str, co
         return Err(Error::AttachmentTooLarge { name: file_name, size: content.len() as u64, limit });
     }
     let sha256 = hex::encode(Sha256::digest(content));
-    // Written before the row commits: if the transaction fails, an unreferenced blob is
-    // left, which is harmless (content-addressed) and never a row without its content.
-    store_blob(&blob_path(&ctx.engine.data_dir, &sha256), content)?;
+    store(ctx.tx, &ctx.engine.data_dir, &sha256, content)?;
     let attachment = Attachment {
         id: ctx.new_id(),
         case_id: case.id,
@@ -79,6 +83,44 @@ pub fn add(ctx: &mut Ctx, case_id: Uuid, file_name: &str, content_type: &str, co
     ctx.tx.insert_attachment(&attachment)?;
     ctx.created_id = Some(attachment.id.to_string());
     ctx.emit("attachment_added", Some(case.id), None, Value::Null, serde_json::to_value(&attachment)?)
+}
+
+/// Keeps `content` under `sha256`. A file is written before the row commits: if the
+/// transaction fails, an unreferenced file is left, which is harmless (content-addressed),
+/// and there is never a row without its content.
+fn store(tx: &Tx, data_dir: &Path, sha256: &str, content: &[u8]) -> Result<()> {
+    match tx.dialect() {
+        Dialect::Postgres => tx.put_attachment_content(sha256, content),
+        Dialect::Sqlite => store_blob(&blob_path(data_dir, sha256), content),
+    }
+}
+
+/// The content kept under `sha256`, if this workspace holds it.
+pub fn content(db: &Db, data_dir: &Path, sha256: &str) -> Result<Option<Vec<u8>>> {
+    match db.connection_ref().dialect() {
+        Dialect::Postgres => db.attachment_content(sha256),
+        Dialect::Sqlite => match std::fs::read(blob_path(data_dir, sha256)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// Keeps content fetched from elsewhere (a desk's from its hub) if it is what
+/// `attachment` names: its SHA-256 and size.
+pub fn keep(tx: &Tx, data_dir: &Path, attachment: &Attachment, content: &[u8]) -> Result<()> {
+    let sha256 = hex::encode(Sha256::digest(content));
+    if sha256 != attachment.sha256 || content.len() as u64 != attachment.size {
+        return Err(Error::field(
+            "content",
+            format!(
+                "is not the content of attachment {} ({} bytes, SHA-256 {})",
+                attachment.id, attachment.size, attachment.sha256
+            ),
+        ));
+    }
+    store(tx, data_dir, &sha256, content)
 }
 
 fn store_blob(path: &Path, content: &[u8]) -> Result<()> {

@@ -655,9 +655,33 @@ impl Engine {
         self.read(|db| customers::parse_fields(db.setting(customers::FIELDS_KEY)?))
     }
 
-    /// Where an attachment's content is stored.
+    /// Where an attachment's content is stored on an SQLite workspace.
     pub fn attachment_path(&self, sha256: &str) -> PathBuf {
         attachments::blob_path(&self.data_dir, sha256)
+    }
+
+    /// An attachment whose case `user` may see, with its content if this workspace holds
+    /// it (a desk may not yet: see [`Engine::keep_attachment_content`]). Not found
+    /// otherwise, as for the case itself.
+    pub fn attachment_for(&self, user: &User, id: Uuid) -> Result<(Attachment, Option<Vec<u8>>)> {
+        self.read(|db| {
+            let attachment = db.attachment(id)?.ok_or_else(|| Error::not_found("attachment", id))?;
+            let case = db.case(attachment.case_id)?.ok_or_else(|| Error::not_found("attachment", id))?;
+            if !permissions::can_see_case(user, &case, &db.tasks_of_case(case.id)?) {
+                return Err(Error::not_found("attachment", id));
+            }
+            let content = attachments::content(db, &self.data_dir, &attachment.sha256)?;
+            Ok((attachment, content))
+        })
+    }
+
+    /// Keeps an attachment's content fetched from the hub, after checking it is that
+    /// attachment's (SHA-256 and size).
+    pub fn keep_attachment_content(&self, id: Uuid, content: &[u8]) -> Result<()> {
+        self.write(|tx| {
+            let attachment = tx.attachment(id)?.ok_or_else(|| Error::not_found("attachment", id))?;
+            attachments::keep(tx, &self.data_dir, &attachment, content)
+        })
     }
 }
 

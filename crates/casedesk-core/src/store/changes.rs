@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Tables that belong to one database only: secrets, delivery progress, the hub's record
-/// of pushes, reference counters and blocks, and sync's own bookkeeping.
+/// of pushes, reference counters and blocks, sync's own bookkeeping, and attachment
+/// content (which travels on its own, not in pulls).
 pub const LOCAL_TABLES: &[&str] = &[
+    "attachment_contents",
     "access_tokens",
     "credentials",
     "outbox_cursors",

@@ -458,6 +458,14 @@ impl Db {
         rows::notes_of_case(&self.conn, case_id)
     }
 
+    pub fn attachment(&self, id: Uuid) -> Result<Option<Attachment>> {
+        rows::attachment(&self.conn, id)
+    }
+
+    pub fn attachment_content(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        rows::attachment_content(&self.conn, sha256)
+    }
+
     pub fn attachments_of_case(&self, case_id: Uuid) -> Result<Vec<Attachment>> {
         rows::attachments_of_case(&self.conn, case_id)
     }

@@ -70,6 +70,10 @@ fn prepare_locked(conn: &Conn, shown: &str) -> Result<()> {
             "BEGIN; {step}; UPDATE casedesk_meta SET value = {v} WHERE key = 'schema_version'; COMMIT;"
         ))?;
     }
+    // PostgreSQL only: on SQLite attachment content is kept in files beside the database.
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS attachment_contents (sha256 TEXT COLLATE \"C\" PRIMARY KEY, content BYTEA NOT NULL)",
+    )?;
     super::changes::install_triggers(conn)
 }
 

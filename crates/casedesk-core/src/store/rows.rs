@@ -206,23 +206,37 @@ pub fn notes_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Note>> {
     Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
+const ATTACHMENT_COLUMNS: &str = "id, case_id, file_name, content_type, size, sha256, added_by, added_at";
+
+fn attachment_from_row(r: &Row) -> super::sql::Result<Attachment> {
+    Ok(Attachment {
+        id: r.get(0)?,
+        case_id: r.get(1)?,
+        file_name: r.get(2)?,
+        content_type: r.get(3)?,
+        size: r.get(4)?,
+        sha256: r.get(5)?,
+        added_by: r.get(6)?,
+        added_at: from_millis(r.get(7)?),
+    })
+}
+
 pub fn attachments_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Attachment>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, case_id, file_name, content_type, size, sha256, added_by, added_at FROM attachments WHERE case_id = ?1 ORDER BY added_at, id",
-    )?;
-    let rows = st.query_map([case_id], |r| {
-        Ok(Attachment {
-            id: r.get(0)?,
-            case_id: r.get(1)?,
-            file_name: r.get(2)?,
-            content_type: r.get(3)?,
-            size: r.get(4)?,
-            sha256: r.get(5)?,
-            added_by: r.get(6)?,
-            added_at: from_millis(r.get(7)?),
-        })
-    })?;
+    let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE case_id = ?1 ORDER BY added_at, id");
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map([case_id], attachment_from_row)?;
     Ok(rows.collect::<super::sql::Result<_>>()?)
+}
+
+pub fn attachment(conn: &Conn, id: Uuid) -> Result<Option<Attachment>> {
+    let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], attachment_from_row).optional()?)
+}
+
+/// Attachment content kept in the database (PostgreSQL's `attachment_contents`).
+pub fn attachment_content(conn: &Conn, sha256: &str) -> Result<Option<Vec<u8>>> {
+    let sql = "SELECT content FROM attachment_contents WHERE sha256 = ?1";
+    Ok(conn.prepare_cached(sql)?.query_row([sha256], |r| r.get(0)).optional()?)
 }
 
 fn interaction_from_row(r: &Row) -> super::sql::Result<Interaction> {

@@ -467,6 +467,19 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    pub fn attachment(&self, id: Uuid) -> Result<Option<Attachment>> {
+        super::rows::attachment(self, id)
+    }
+
+    /// Keeps attachment content in the database (on PostgreSQL; see `engine/attachments.rs`).
+    pub fn put_attachment_content(&self, sha256: &str, content: &[u8]) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO attachment_contents (sha256, content) VALUES (?1, ?2) ON CONFLICT (sha256) DO NOTHING",
+        )?
+        .execute(params![sha256, content])?;
+        Ok(())
+    }
+
     pub fn interaction(&self, id: Uuid) -> Result<Option<Interaction>> {
         rows::interaction_by_id(self, id)
     }
