@@ -172,3 +172,56 @@ pub fn search_customers(
     let desk = state.desk()?;
     desk.engine.search_customers(&desk.actor, &query, limit).map_err(|e| e.payload())
 }
+
+/// Opens an attachment with the system's program for its type. A desk joined to a hub
+/// fetches content it does not hold (attached on another desk) and keeps it, checked
+/// against the attachment's SHA-256. What is opened is a copy under the app's cache
+/// folder, named as attached; its path is returned.
+#[tauri::command]
+pub async fn open_attachment(app: tauri::AppHandle, id: Uuid) -> Reply<String> {
+    use tauri::Manager;
+    use tauri_plugin_opener::OpenerExt;
+    let (attachment, held, hub) = on_desk(app.clone(), move |desk| {
+        let (attachment, held) = desk.engine.attachment_for(&desk.info.user, id).map_err(|e| e.payload())?;
+        Ok((attachment, held, desk.hub.clone()))
+    })
+    .await?;
+    let content = match (held, hub) {
+        (Some(content), _) => content,
+        (None, Some(hub)) => {
+            let content = hub.attachment_content(id).await.map_err(|e| e.payload())?;
+            let kept = content.clone();
+            on_desk(app.clone(), move |desk| desk.engine.keep_attachment_content(id, &kept).map_err(|e| e.payload()))
+                .await?;
+            content
+        }
+        (None, None) => return Err(Error::not_found("attachment content", id).payload()),
+    };
+    let folder = app
+        .path()
+        .app_cache_dir()
+        .map_err(|e| Error::Io(e.to_string()).payload())?
+        .join("attachments")
+        .join(id.to_string());
+    let path = folder.join(&attachment.file_name);
+    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display())).payload();
+    std::fs::create_dir_all(&folder).map_err(io)?;
+    std::fs::write(&path, &content).map_err(io)?;
+    let shown = path.display().to_string();
+    app.opener()
+        .open_path(&shown, None::<&str>)
+        .map_err(|e| ErrorPayload { code: "open_failed".into(), message: format!("{shown}: {e}") })?;
+    Ok(shown)
+}
+
+/// Runs `f` on the desk from a thread that may block (the engine's calls do), for the
+/// async commands that also wait on the hub.
+async fn on_desk<T: Send + 'static>(
+    app: tauri::AppHandle,
+    f: impl FnOnce(&crate::workspace::Desk) -> Reply<T> + Send + 'static,
+) -> Reply<T> {
+    use tauri::Manager;
+    tauri::async_runtime::spawn_blocking(move || f(app.state::<DeskState>().desk()?))
+        .await
+        .map_err(|e| Error::Io(e.to_string()).payload())?
+}

@@ -46,6 +46,7 @@ pub fn run() {
             commands::search_customers,
             commands::sync_status,
             commands::conflicts,
+            commands::open_attachment,
         ]);
     if let Err(e) = app.run(tauri::generate_context!()) {
         eprintln!("casedesk: {e}");

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ let hubPort;
 let cut; // the network between bea's desk and the hub
 let bea;
 let sam;
+let opened; // where the stand-in file viewer writes what it was asked to open
 
 async function freePort() {
   const server = createServer();
@@ -74,6 +75,13 @@ before(async () => {
   cut = relay(relayPort, hubPort);
   await cut.up();
   process.env.CASEDESK_PASSWORD = PASSWORD;
+  // The desktop's file viewer is outside the app: an xdg-open first on the PATH stands in
+  // for it and writes down which file the app handed it.
+  const viewer = mkdtempSync(join(tmpdir(), "casedesk-e2e-viewer-"));
+  opened = join(viewer, "opened");
+  writeFileSync(join(viewer, "xdg-open"), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+  chmodSync(join(viewer, "xdg-open"), 0o755);
+  process.env.PATH = `${viewer}:${process.env.PATH}`;
   const dir = (who) => mkdtempSync(join(tmpdir(), `casedesk-e2e-sync-${who}-`));
   bea = await openDesk(["--data-dir", dir("bea"), "--user", "bea", "--hub", `http://127.0.0.1:${relayPort}`]);
   sam = await openDesk(["--data-dir", dir("sam"), "--user", "sam", "--hub", `http://127.0.0.1:${hubPort}`]);
@@ -156,4 +164,38 @@ test("both desks change the same task; after reconnecting they agree and show th
     assert.match(said, /"assignee":"sam"/, `${who}: what stood is kept`);
     writeFileSync(join(artifacts, `sync-conflict-${who}.png`), await driver.takeScreenshot(), "base64");
   }
+});
+
+test("a file sam attaches on his desk opens on bea's, fetched from the hub", { timeout: 120000 }, async () => {
+  const [b, s] = [bea.driver, sam.driver];
+  for (const driver of [b, s]) {
+    // The conflicts sheet the test before left open closes as it opened.
+    if ((await driver.findElements(By.css("[data-testid=conflict]"))).length > 0) {
+      await press(driver, await driver.findElement(By.css("[data-testid=conflicts-button]")));
+    }
+  }
+  const receipt = join(mkdtempSync(join(tmpdir(), "casedesk-e2e-file-")), "Quittung März.txt");
+  const content = "Credit note 4711: 12.50 EUR\n".repeat(2000);
+  writeFileSync(receipt, content);
+  const panel = await openCase(s, "FIN-000001");
+  await panel.findElement(By.css("[data-testid=attach-file]")).sendKeys(receipt);
+  const button = "[data-testid='attachment-Quittung März.txt']";
+  await s.wait(until.elementLocated(By.css(button)), 10000, "the attachment is listed on sam's desk");
+  await waitForText(s, "[data-testid=sync-waiting]", /^$/, 20000, "sam's desk has pushed it");
+
+  // Bea's desk pulls the row; the content stays on the hub until she opens it.
+  let listed = [];
+  for (let i = 0; i < 40 && listed.length === 0; i++) {
+    await openCase(b, "FIN-000001");
+    listed = await b.findElements(By.css(button));
+    if (listed.length === 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(listed.length, 1, "bea's desk lists the attachment");
+  await press(b, listed[0]);
+  await waitForText(b, "[data-testid=attachment-opened]", /^Opened Quittung März\.txt$/, 20000, "bea's desk opens it");
+  await b.wait(async () => existsSync(opened), 10000, "the file viewer was asked to open it");
+  const path = readFileSync(opened, "utf8");
+  assert.match(path, /Quittung März\.txt$/);
+  assert.equal(readFileSync(path, "utf8"), content, "what bea opens is what sam attached");
+  writeFileSync(join(artifacts, "sync-attachment-bea.png"), await b.takeScreenshot(), "base64");
 });

@@ -79,19 +79,47 @@ impl HubConnection {
         if status.is_success() {
             return response.json().await.map_err(unreachable);
         }
+        Err(self.refusal(response).await)
+    }
+
+    /// What a hub's answer other than success means.
+    async fn refusal(&self, response: reqwest::Response) -> Error {
+        let status = response.status();
         // The hub failing is not a refusal: the round stops and the next one tries again.
         if status.is_server_error() {
-            return Err(Error::Io(format!("the hub failed (it answered {status}); the next round tries again")));
+            return Error::Io(format!("the hub failed (it answered {status}); the next round tries again"));
         }
         let refusal: ErrorPayload = response
             .json()
             .await
             .unwrap_or_else(|_| ErrorPayload { code: "hub".into(), message: format!("the hub answered {status}") });
-        Err(if status == reqwest::StatusCode::UNAUTHORIZED {
-            Error::Forbidden { actor: self.user.clone(), action: "sync with the hub".into(), rule: refusal.message }
-        } else {
-            Error::Conflict(format!("the hub refused: {} ({})", refusal.message, refusal.code))
-        })
+        match status {
+            reqwest::StatusCode::UNAUTHORIZED => {
+                Error::Forbidden { actor: self.user.clone(), action: "sync with the hub".into(), rule: refusal.message }
+            }
+            _ => Error::Conflict(format!("the hub refused: {} ({})", refusal.message, refusal.code)),
+        }
+    }
+
+    /// The content of an attachment this desk pulled the row of (signing in again once if
+    /// the token expired).
+    pub async fn attachment_content(&self, id: uuid::Uuid) -> casedesk_core::Result<Vec<u8>> {
+        let mut fresh = false;
+        loop {
+            let token = self.token(fresh).await?;
+            let request = self.http.get(format!("{}/api/attachments/{id}", self.url)).bearer_auth(token);
+            let response = request.timeout(Duration::from_secs(300)).send().await.map_err(unreachable)?;
+            if response.status().is_success() {
+                return Ok(response.bytes().await.map_err(unreachable)?.to_vec());
+            }
+            if response.status() == reqwest::StatusCode::NOT_FOUND {
+                return Err(Error::not_found("attachment on the hub", id));
+            }
+            match self.refusal(response).await {
+                Error::Forbidden { .. } if !fresh => fresh = true,
+                other => return Err(other),
+            }
+        }
     }
 
     /// A signed-in call; a token that expired is renewed once.

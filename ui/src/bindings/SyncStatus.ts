@@ -23,4 +23,8 @@ waiting: number,
 /**
  * Conflicts this user may see (their own; a supervisor's teams').
  */
-conflicts: number, last_sync: string | null, };
+conflicts: number, last_sync: string | null, 
+/**
+ * How far this desk has pulled the hub's changes: it moves when a sync brought any.
+ */
+cursor: number, };

@@ -55,6 +55,8 @@ export const backend = {
   notificationCentre: () => call<NotificationCentre>("notification_centre"),
   suggestIntents: (text: string) => call<IntentSuggestions>("suggest_intents", { text }),
   openCaseLink: (id: string, index: number) => call<void>("open_case_link", { id, index }),
+  /** Opens an attachment with the system's program (fetched from the hub if this desk lacks it); returns the file opened. */
+  openAttachment: (id: string) => call<string>("open_attachment", { id }),
   report: (range: ReportRange) => call<HistoricalReport>("historical_report", { range }),
   board: () => call<Board>("board"),
   reportCases: (range: ReportRange, figure: Figure) => call<Case[]>("report_cases", { range, figure }),

@@ -50,7 +50,7 @@ describe("dueIn", () => {
 });
 
 describe("syncSummary", () => {
-  const base = { joined: true, online: true, problem: null, waiting: 0, conflicts: 0, last_sync: null };
+  const base = { joined: true, online: true, problem: null, waiting: 0, conflicts: 0, last_sync: null, cursor: 0 };
   it("says online or offline, what waits and the conflicts in words", () => {
     expect(syncSummary(base).state).toBe("Hub online");
     expect(syncSummary({ ...base, online: false }).state).toBe("Hub offline");

@@ -47,6 +47,9 @@ pub struct SyncStatus {
     #[ts(type = "number")]
     pub conflicts: i64,
     pub last_sync: Option<DateTime<Utc>>,
+    /// How far this desk has pulled the hub's changes: it moves when a sync brought any.
+    #[ts(type = "number")]
+    pub cursor: i64,
 }
 
 /// A conflict as the desktop shows it: what the command brought and what stood.
@@ -253,6 +256,7 @@ impl Engine {
                 last_sync: state(conn, "last_sync")?
                     .and_then(|v| v.parse().ok())
                     .and_then(DateTime::<Utc>::from_timestamp_millis),
+                cursor: crate::store::sync::state_number(conn, "cursor")?,
             })
         })
     }
