@@ -6,7 +6,9 @@
 //! or completion may have happened twice, and no customer notification been queued twice.
 //!
 //! `CASEDESK_SIM_SEEDS` sets how many seeds run (1,000 by default; a longer job runs more)
-//! and `CASEDESK_SIM_FIRST` where they start, so a failing seed can be run alone.
+//! and `CASEDESK_SIM_FIRST` where they start, so a failing seed can be run alone. With
+//! `CASEDESK_TEST_PG_URL` the hub's workspace is a PostgreSQL database, copied for each
+//! seed from the template's (the desks stay SQLite files).
 
 mod common;
 
@@ -24,7 +26,10 @@ use std::sync::{Arc, OnceLock};
 /// for each seed (a desk copy gets its own client id and no reference numbers, so its
 /// first round asks the hub for a block of its own).
 struct Template {
+    /// The hub's SQLite file, or (on PostgreSQL) its attachment folder.
     hub: tempfile::TempDir,
+    /// On PostgreSQL, the hub's database, which nobody is connected to after it is made.
+    hub_database: Option<TestDatabase>,
     desk: tempfile::TempDir,
     start: DateTime<Utc>,
 }
@@ -32,8 +37,7 @@ struct Template {
 fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| {
-        // The seeds copy the hub's file: SQLite only, for now.
-        let w = sqlite_world();
+        let w = world();
         // The demo's notification rules, so commands write deliveries as they would.
         casedesk_core::demo::notifications::configure(&w.engine).unwrap();
         w.create_case(&alex(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
@@ -41,7 +45,12 @@ fn template() -> &'static Template {
         let desk = Engine::open(desk_dir.path(), w.clock.clone(), OpenOptions::default()).unwrap();
         desk.join_hub("desk-template").unwrap();
         let net = RefCell::new(Net { rng: StdRng::seed_from_u64(0), healed: true, late: vec![] });
-        let hub_cell = RefCell::new(Hub { engine: w.engine, dir: w.dir.path().to_path_buf(), clock: w.clock.clone() });
+        let hub_cell = RefCell::new(Hub {
+            engine: w.engine,
+            dir: w.dir.path().to_path_buf(),
+            clock: w.clock.clone(),
+            database: None,
+        });
         let link = Link { hub: &hub_cell, actor: alex(), client_id: "desk-template".into(), net: &net };
         sync_once(&desk, &link).unwrap();
         let (hub, into_desk) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -49,12 +58,14 @@ fn template() -> &'static Template {
             let sql = format!("VACUUM {schema} INTO ?1");
             engine.read(|db| Ok(db.connection_ref().execute(&sql, [to.to_string_lossy()])?)).unwrap();
         };
-        vacuum(&hub_cell.borrow().engine, "main", hub.path().join(casedesk_core::engine::DB_FILE));
+        if w.database.is_none() {
+            vacuum(&hub_cell.borrow().engine, "main", hub.path().join(casedesk_core::engine::DB_FILE));
+        }
         vacuum(&desk, "main", into_desk.path().join(casedesk_core::engine::DB_FILE));
         vacuum(&desk, "mirror", into_desk.path().join(casedesk_core::engine::replica::MIRROR_FILE));
         let start = w.clock.now();
         drop(hub_cell);
-        Template { hub, desk: into_desk, start }
+        Template { hub, hub_database: w.database, desk: into_desk, start }
     })
 }
 
@@ -103,11 +114,13 @@ struct Hub {
     engine: Engine,
     dir: PathBuf,
     clock: Arc<ManualClock>,
+    /// On PostgreSQL, the hub's database (dropped after the engine).
+    database: Option<TestDatabase>,
 }
 
 impl Hub {
     fn restart(&mut self) {
-        self.engine = Engine::open(&self.dir, self.clock.clone(), OpenOptions::default()).unwrap();
+        self.engine = reopen(&self.dir, &self.database, self.clock.clone());
     }
 }
 
@@ -270,19 +283,26 @@ fn random_command(rng: &mut StdRng, desk: &Desk) -> Option<Command> {
 }
 
 fn run(seed: u64) {
-    let Template { hub: template_dir, start, .. } = template();
+    let Template { hub: template_dir, hub_database, start, .. } = template();
     let mut rng = StdRng::seed_from_u64(seed);
     let hub_dir = scratch();
-    std::fs::copy(
-        template_dir.path().join(casedesk_core::engine::DB_FILE),
-        hub_dir.path().join(casedesk_core::engine::DB_FILE),
-    )
-    .unwrap();
+    let database = match hub_database {
+        Some(template) => Some(template.copy()),
+        None => {
+            std::fs::copy(
+                template_dir.path().join(casedesk_core::engine::DB_FILE),
+                hub_dir.path().join(casedesk_core::engine::DB_FILE),
+            )
+            .unwrap();
+            None
+        }
+    };
     let clock = Arc::new(ManualClock::new(*start));
     let hub = RefCell::new(Hub {
-        engine: Engine::open(hub_dir.path(), clock.clone(), OpenOptions::default()).unwrap(),
+        engine: reopen(hub_dir.path(), &database, clock.clone()),
         dir: hub_dir.path().to_path_buf(),
         clock: clock.clone(),
+        database,
     });
     let net = RefCell::new(Net { rng: StdRng::seed_from_u64(seed ^ 0x5eed), healed: false, late: vec![] });
     let mut desks: Vec<Desk> = PEOPLE

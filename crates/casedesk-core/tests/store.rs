@@ -35,6 +35,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         8 => Some(include_str!("fixtures/schema-v8-additions.sql")),
         9 => Some(include_str!("fixtures/schema-v9-additions.sql")),
         10 => Some(include_str!("fixtures/schema-v10-additions.sql")),
+        11 => Some(include_str!("fixtures/schema-v11-additions.sql")),
         _ => None,
     }
 }

@@ -111,7 +111,11 @@ pub async fn login(
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Json<SignedIn>, ApiError> {
     let Json(SignIn { user, password }) = body?;
-    hub.limit_sign_in(&user)?;
+    let engine = hub.engine.clone();
+    let name = user.clone();
+    if !blocking(move || engine.allow_sign_in_attempt(&name, crate::SIGN_INS_PER_MINUTE)).await? {
+        return Err(Hub::too_many());
+    }
     let engine = hub.engine.clone();
     let (who, hash) = blocking(move || {
         let who = engine.read(|db| db.user(&user))?;

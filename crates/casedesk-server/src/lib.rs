@@ -26,10 +26,12 @@ use utoipa::OpenApi;
 /// Request bodies above this are refused (413) before they are read.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Requests per second per token, with a burst allowance.
+/// Requests per second per token, with a burst allowance, counted by each hub process
+/// (behind a load balancer a token may get this much from each).
 pub const REQUESTS_PER_SECOND: u32 = 20;
 pub const BURST: u32 = 40;
-/// Sign-in attempts per minute per user name.
+/// Sign-in attempts per minute per user name, counted in the database by every hub
+/// process together (`Engine::allow_sign_in_attempt`).
 pub const SIGN_INS_PER_MINUTE: u32 = 10;
 
 /// Who may call what: (method, path, roles). "anyone" needs no token; "signed_in" any
@@ -64,7 +66,6 @@ pub struct Hub {
     /// The engine's last change number, for the change stream.
     head: tokio::sync::watch::Sender<i64>,
     per_token: DefaultKeyedRateLimiter<String>,
-    per_sign_in: DefaultKeyedRateLimiter<String>,
 }
 
 impl Hub {
@@ -76,11 +77,10 @@ impl Hub {
             engine,
             head,
             per_token: RateLimiter::keyed(Quota::per_second(n(REQUESTS_PER_SECOND)).allow_burst(n(BURST))),
-            per_sign_in: RateLimiter::keyed(Quota::per_minute(n(SIGN_INS_PER_MINUTE))),
         })
     }
 
-    fn too_many() -> ApiError {
+    pub(crate) fn too_many() -> ApiError {
         ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down")
     }
 
@@ -93,10 +93,6 @@ impl Hub {
         if let Ok(now) = self.engine.head() {
             self.head.send_if_modified(|h| std::mem::replace(h, now) != now);
         }
-    }
-
-    pub fn limit_sign_in(&self, user: &str) -> Result<(), ApiError> {
-        self.per_sign_in.check_key(&user.to_lowercase()).map_err(|_| Self::too_many())
     }
 }
 

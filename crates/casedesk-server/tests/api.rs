@@ -20,8 +20,9 @@ struct Served {
     url: String,
     engine: Arc<Engine>,
     http: Client,
-    _dir: tempfile::TempDir,
-    _database: Option<common::TestDatabase>,
+    /// The workspace: its folder, and its PostgreSQL database when the suite runs on one.
+    dir: tempfile::TempDir,
+    database: Option<common::TestDatabase>,
 }
 
 fn serve() -> Served {
@@ -36,10 +37,16 @@ fn serve_with(clock: Arc<dyn casedesk_core::Clock>) -> Served {
     for (user, ..) in demo::USERS {
         auth::set_password(&engine, &Actor::system(), user, PASSWORD).unwrap();
     }
+    let url = listen(engine.clone());
+    Served { url, engine, http: Client::new(), dir, database }
+}
+
+/// Serves a hub over `engine` on a port of its own; returns its URL.
+fn listen(engine: Arc<Engine>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     listener.set_nonblocking(true).unwrap();
-    let app = router(Hub::new(engine.clone()));
+    let app = router(Hub::new(engine));
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
@@ -47,7 +54,7 @@ fn serve_with(clock: Arc<dyn casedesk_core::Clock>) -> Served {
             axum::serve(listener, app).await.unwrap();
         });
     });
-    Served { url, engine, http: Client::new(), _dir: dir, _database: database }
+    url
 }
 
 impl Served {
@@ -552,4 +559,25 @@ fn an_attachment_is_read_by_whoever_may_see_its_case() {
     assert_eq!(bad.status(), 400);
     assert!(bad.text().unwrap().contains("'not-an-id' is not an attachment id"));
     assert_eq!(s.call("get", &path, None, None).status(), 401);
+}
+
+/// Sign-in attempts are limited per user name, whatever its case, across every hub over
+/// the workspace: ten a minute, counted in the database.
+#[test]
+fn sign_in_attempts_are_limited_per_name_across_hubs() {
+    let clock = Arc::new(casedesk_core::ManualClock::new(chrono::Utc::now()));
+    let s = serve_with(clock.clone());
+    let second = listen(Arc::new(common::reopen(s.dir.path(), &s.database, clock.clone())));
+    let attempt = |url: &str, user: &str, password: &str| {
+        let body = json!({ "user": user, "password": password });
+        s.http.post(format!("{url}/api/login")).json(&body).send().unwrap().status().as_u16()
+    };
+    let made: Vec<u16> =
+        (0..10).map(|i| attempt(if i % 2 == 0 { &s.url } else { &second }, "Mallory", "not-the-password")).collect();
+    assert!(made.iter().all(|s| *s == 401), "{made:?}");
+    assert_eq!(attempt(&s.url, "mallory", "not-the-password"), 429, "the eleventh in the minute");
+    assert_eq!(attempt(&second, "MALLORY ", "not-the-password"), 429, "on the other hub too");
+    assert_eq!(attempt(&second, "alex", PASSWORD), 200, "another name is not held up");
+    clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(attempt(&s.url, "mallory", "not-the-password"), 401, "a minute later, attempts may go on");
 }

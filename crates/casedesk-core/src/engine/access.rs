@@ -89,6 +89,15 @@ impl Engine {
         self.read(|db| store::password_hash(db.connection_ref(), user_id))
     }
 
+    /// Counts a sign-in attempt for the user name as typed, and says whether it may go
+    /// on: at most `per_minute` attempts per name in any minute, counted in the database
+    /// so that every hub process over the workspace shares the count.
+    pub fn allow_sign_in_attempt(&self, name: &str, per_minute: u32) -> Result<bool> {
+        let now = self.clock.now();
+        let key = name.trim().to_lowercase();
+        self.write(|tx| tx.record_sign_in_attempt(&key, now - chrono::Duration::minutes(1), now, per_minute))
+    }
+
     /// Who a token (by its digest) signs in, if it is valid now.
     pub fn token_user(&self, token_digest: &str) -> Result<Option<User>> {
         let now = self.clock.now();

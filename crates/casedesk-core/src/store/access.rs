@@ -26,6 +26,27 @@ pub fn token_user(conn: &Conn, digest: &str, now: DateTime<Utc>) -> Result<Optio
 }
 
 impl Tx<'_> {
+    /// Records a sign-in attempt for `name_key` at `now` unless `limit` were made since
+    /// `since`; says whether it was recorded. Attempts before `since` are dropped.
+    pub fn record_sign_in_attempt(
+        &self,
+        name_key: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool> {
+        self.prepare_cached("DELETE FROM sign_in_attempts WHERE at < ?1")?.execute([to_millis(since)])?;
+        let made: i64 = self
+            .prepare_cached("SELECT count(*) FROM sign_in_attempts WHERE name_key = ?1")?
+            .query_row([name_key], |r| r.get(0))?;
+        if made >= i64::from(limit) {
+            return Ok(false);
+        }
+        self.prepare_cached("INSERT INTO sign_in_attempts (name_key, at) VALUES (?1, ?2)")?
+            .execute(params![name_key, to_millis(now)])?;
+        Ok(true)
+    }
+
     pub fn put_password_hash(&self, user_id: &str, hash: &str, at: DateTime<Utc>) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO credentials (user_id, password_hash, updated_at) VALUES (?1, ?2, ?3)

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Tables that belong to one database only: secrets, delivery progress, the hub's record
-/// of pushes, reference counters and blocks, sync's own bookkeeping, and attachment
+/// of pushes, sign-in attempts, reference counters and blocks, sync's own bookkeeping, and attachment
 /// content (which travels on its own, not in pulls).
 pub const LOCAL_TABLES: &[&str] = &[
     "attachment_contents",
@@ -27,6 +27,7 @@ pub const LOCAL_TABLES: &[&str] = &[
     "reference_blocks",
     "reference_sequences",
     "row_changes",
+    "sign_in_attempts",
     "sync_state",
     "pending_commands",
     "client_reference_blocks",

@@ -465,7 +465,17 @@ WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'following_hub')
 BEGIN SELECT RAISE(ABORT, 'published case-type versions are immutable'); END;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+const V12: &str = r#"
+-- A hub's sign-in attempts by user name, for its limit per minute: kept in the database,
+-- so hub processes over one workspace count them together. Never replicated.
+CREATE TABLE sign_in_attempts (
+    name_key TEXT    NOT NULL,  -- the user name as typed, lower-cased
+    at       INTEGER NOT NULL
+);
+CREATE INDEX sign_in_attempts_name ON sign_in_attempts(name_key, at);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -7,7 +7,14 @@ use crate::error::{Error, Result};
 
 /// The schema at each SQLite version it has a PostgreSQL form for. Version 11 made the
 /// first PostgreSQL schema whole; every later SQLite migration needs an entry here.
-const SCHEMA: &[(i64, &str)] = &[(11, include_str!("schema_pg.sql"))];
+const SCHEMA: &[(i64, &str)] = &[
+    (11, include_str!("schema_pg.sql")),
+    (
+        12,
+        "CREATE TABLE sign_in_attempts (name_key TEXT COLLATE \"C\" NOT NULL, at BIGINT NOT NULL);
+         CREATE INDEX sign_in_attempts_name ON sign_in_attempts(name_key, at)",
+    ),
+];
 
 /// The session lock held while the schema is brought up to date.
 const SCHEMA_LOCK: i32 = 2;

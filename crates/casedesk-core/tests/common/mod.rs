@@ -32,17 +32,31 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub fn create(server: &str) -> TestDatabase {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static MADE: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("casedesk_test_{}_{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
+        let made = TestDatabase::named(server);
         let admin = casedesk_core::store::sql::Conn::postgres(&format!("{server}/postgres")).unwrap();
-        admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
-        admin.execute_batch(&format!("CREATE DATABASE {name}")).unwrap();
-        TestDatabase { server: server.to_string(), name }
+        admin.execute_batch(&format!("DROP DATABASE IF EXISTS {}", made.name)).unwrap();
+        admin.execute_batch(&format!("CREATE DATABASE {}", made.name)).unwrap();
+        made
     }
 
     pub fn url(&self) -> String {
         format!("{}/{}", self.server, self.name)
+    }
+
+    /// A new database holding what this one holds (`CREATE DATABASE … TEMPLATE`), which
+    /// nobody may be connected to meanwhile.
+    pub fn copy(&self) -> TestDatabase {
+        let copy = TestDatabase::named(&self.server);
+        let admin = casedesk_core::store::sql::Conn::postgres(&format!("{}/postgres", self.server)).unwrap();
+        admin.execute_batch(&format!("CREATE DATABASE {} TEMPLATE {}", copy.name, self.name)).unwrap();
+        copy
+    }
+
+    fn named(server: &str) -> TestDatabase {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("casedesk_test_{}_{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
+        TestDatabase { server: server.to_string(), name }
     }
 }
 
