@@ -44,6 +44,8 @@ pg_dir=$(mktemp -d)
 trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
 CASEDESK_TEST_PG_URL=$(scripts/postgres.sh start "$pg_dir")
 export CASEDESK_TEST_PG_URL
+# Run outside cargo, the binaries would write the TypeScript bindings beside themselves.
+export TS_RS_EXPORT_DIR="$PWD/ui/src/bindings"
 for t in "${pg_tests[@]}"; do
   (cd "${t%%$'\t'*}" && CASEDESK_SIM_SEEDS=100 "${t#*$'\t'}" --quiet)
 done
@@ -61,10 +63,15 @@ scripts/api-fuzz.sh
 pg_server=$(scripts/postgres.sh url "$pg_dir")
 psql -q "$pg_server/postgres" -c "CREATE DATABASE fuzz_hub"
 scripts/api-fuzz.sh "$pg_server/fuzz_hub"
-scripts/postgres.sh stop "$pg_dir"
 
 step "Desktop build with the UI embedded"
 scripts/tauri.sh build --debug --no-bundle
 
 step "Desktop end to end (tauri-driver, WebKitWebDriver, Xvfb)"
 xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- npm --prefix tests run --silent desktop
+
+step "Two desks and a hub on PostgreSQL, end to end"
+psql -q "$pg_server/postgres" -c "CREATE DATABASE e2e_hub"
+CASEDESK_E2E_HUB_DATABASE="$pg_server/e2e_hub" xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- \
+  node --test tests/desktop/sync.test.mjs
+scripts/postgres.sh stop "$pg_dir"

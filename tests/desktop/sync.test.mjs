@@ -13,6 +13,9 @@ import { By, until } from "selenium-webdriver";
 import { openDesk, artifacts, press, root } from "./session.mjs";
 
 const PASSWORD = "sync-test-demo-password";
+// The suite runs this file twice: with the hub on an SQLite file, then on the PostgreSQL
+// database CASEDESK_E2E_HUB_DATABASE names.
+const hubDatabase = process.env.CASEDESK_E2E_HUB_DATABASE;
 let hub;
 let hubPort;
 let cut; // the network between bea's desk and the hub
@@ -59,7 +62,10 @@ before(async () => {
   hubPort = await freePort();
   hub = spawn(
     join(root, "target/debug/casedesk-server"),
-    ["--data-dir", mkdtempSync(join(tmpdir(), "casedesk-e2e-hub-")), "--listen", `127.0.0.1:${hubPort}`, "--demo"],
+    [
+      ...["--data-dir", mkdtempSync(join(tmpdir(), "casedesk-e2e-hub-")), "--listen", `127.0.0.1:${hubPort}`, "--demo"],
+      ...(hubDatabase ? ["--database", hubDatabase] : []),
+    ],
     { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CASEDESK_DEMO_PASSWORD: PASSWORD } },
   );
   for (let i = 0; ; i++) {

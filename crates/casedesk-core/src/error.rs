@@ -93,7 +93,11 @@ pub struct ErrorPayload {
 
 impl From<crate::store::sql::SqlError> for Error {
     fn from(e: crate::store::sql::SqlError) -> Self {
-        Error::Storage(e.to_string())
+        match e.kind {
+            // Bad input, not a failing store: the same answer whatever the field.
+            crate::store::sql::ErrorKind::BadText => Error::field("text", "must not contain NUL characters"),
+            _ => Error::Storage(e.to_string()),
+        }
     }
 }
 

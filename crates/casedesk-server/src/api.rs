@@ -38,7 +38,7 @@ impl utoipa::Modify for CommonResponses {
         use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
         let common = [
             ("400", "Malformed request"),
-            ("413", "Body over 1 MiB"),
+            ("413", "Body over 1 MiB (48 MiB for a push)"),
             ("415", "Not JSON"),
             ("422", "A body of the wrong shape, or a value the engine refuses"),
             ("429", "Too many requests"),

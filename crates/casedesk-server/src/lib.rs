@@ -25,6 +25,18 @@ use utoipa::OpenApi;
 
 /// Request bodies above this are refused (413) before they are read.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A desk's push may be larger: it carries attachments made offline (base64, a third
+/// over the 25 MiB an attachment may have), in batches of at most 8 MiB but one.
+pub const PUSH_MAX_BYTES: usize = 48 * 1024 * 1024;
+
+/// The body limit of a path.
+fn body_limit(path: &str) -> usize {
+    if path == "/api/sync/push" {
+        PUSH_MAX_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
 
 /// Requests per second per token, with a burst allowance, counted by each hub process
 /// (behind a load balancer a token may get this much from each).
@@ -137,7 +149,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/reports", get(api::report))
         .route("/api/board", get(api::board))
         .route("/api/reports/cases", post(api::report_cases))
-        .route("/api/sync/push", post(sync::push))
+        .route("/api/sync/push", post(sync::push).layer(axum::extract::DefaultBodyLimit::max(PUSH_MAX_BYTES)))
         .route("/api/sync/changes", get(sync::changes))
         .route("/api/sync/references", post(sync::references))
         .route("/api/sync/events", get(sync::events))
@@ -159,11 +171,12 @@ async fn refuse_announced_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY_BYTES) {
+    let limit = body_limit(request.uri().path());
+    if announced.is_some_and(|n| n > limit) {
         return Err(ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+            format!("the body may be at most {limit} bytes"),
         ));
     }
     Ok(next.run(request).await)

@@ -578,6 +578,41 @@ fn sign_in_attempts_are_limited_per_name_across_hubs() {
     assert_eq!(attempt(&s.url, "mallory", "not-the-password"), 429, "the eleventh in the minute");
     assert_eq!(attempt(&second, "MALLORY ", "not-the-password"), 429, "on the other hub too");
     assert_eq!(attempt(&second, "alex", PASSWORD), 200, "another name is not held up");
+    assert_eq!(attempt(&second, "al\u{0}ex", PASSWORD), 422, "no user name holds a NUL");
     clock.advance(chrono::Duration::seconds(61));
     assert_eq!(attempt(&s.url, "mallory", "not-the-password"), 401, "a minute later, attempts may go on");
+}
+
+/// A desk pushes an attachment it took offline: a 3 MiB file is more than other bodies
+/// may be, and goes in one push as base64.
+#[test]
+fn a_pushed_attachment_over_a_mebibyte_is_taken() {
+    let s = serve();
+    let (reference, _) = s.case_held_by("alex", &[Role::Agent]);
+    let case = s.engine.case_by_reference(&reference).unwrap().unwrap();
+    let content: Vec<u8> = (0..=255u8).cycle().take(3 << 20).collect();
+    let pushed = casedesk_core::engine::PushedCommand {
+        client_id: "desk-photos".into(),
+        client_seq: 1,
+        command_id: uuid::Uuid::new_v4(),
+        seen_cursor: 0,
+        hlc: casedesk_core::hlc::HlcTime { millis: chrono::Utc::now().timestamp_millis(), counter: 0 },
+        command: Command::AddAttachment {
+            case_id: case.id,
+            file_name: "meter.jpg".into(),
+            content_type: "image/jpeg".into(),
+            content: content.clone(),
+        },
+        reference: None,
+    };
+    let alex = s.sign_in("alex");
+    let answer = s.call("post", "/api/sync/push", Some(&alex), Some(json!({ "commands": [pushed] })));
+    assert_eq!(answer.status(), 200, "{}", answer.text().unwrap_or_default());
+    let attachment = &s.engine.case_detail(case.id).unwrap().attachments[0];
+    let read = s.call("get", &format!("/api/attachments/{}", attachment.id), Some(&alex), None);
+    assert_eq!(read.bytes().unwrap().len(), content.len());
+    // Other endpoints keep their limit.
+    let big_note = json!({ "body": "x".repeat(2 << 20) });
+    let refused = s.call("post", &format!("/api/cases/{reference}/notes"), Some(&alex), Some(big_note));
+    assert_eq!(refused.status(), 413);
 }

@@ -23,7 +23,11 @@ interaction_id: string | null,
 /**
  * Or the contact the agent is on, recorded and linked with the case in one go.
  */
-contact?: NewContact, } | { "type": "update_case_fields", case_id: string, fields: Record<string, unknown>, } | { "type": "change_case_status", case_id: string, status: string, reason: string | null, } | { "type": "assign_task", task_id: string, assignee: string, } | { "type": "start_task", task_id: string, } | { "type": "complete_task", task_id: string, outcome: string, form_values: Record<string, unknown>, reason: string | null, } | { "type": "add_note", case_id: string, body: string, } | { "type": "add_attachment", case_id: string, file_name: string, content_type: string, content: Array<number>, } | { "type": "create_interaction", channel: Channel, external_id: string | null, customer_id: string | null, summary: string, 
+contact?: NewContact, } | { "type": "update_case_fields", case_id: string, fields: Record<string, unknown>, } | { "type": "change_case_status", case_id: string, status: string, reason: string | null, } | { "type": "assign_task", task_id: string, assignee: string, } | { "type": "start_task", task_id: string, } | { "type": "complete_task", task_id: string, outcome: string, form_values: Record<string, unknown>, reason: string | null, } | { "type": "add_note", case_id: string, body: string, } | { "type": "add_attachment", case_id: string, file_name: string, content_type: string, 
+/**
+ * Written as base64; read as base64 or as an array of byte values.
+ */
+content: string | Array<number>, } | { "type": "create_interaction", channel: Channel, external_id: string | null, customer_id: string | null, summary: string, 
 /**
  * A case to link it to, in the same transaction.
  */

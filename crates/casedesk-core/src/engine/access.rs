@@ -93,6 +93,9 @@ impl Engine {
     /// on: at most `per_minute` attempts per name in any minute, counted in the database
     /// so that every hub process over the workspace shares the count.
     pub fn allow_sign_in_attempt(&self, name: &str, per_minute: u32) -> Result<bool> {
+        if name.contains('\0') {
+            return Err(Error::field("user", "must not contain NUL characters"));
+        }
         let now = self.clock.now();
         let key = name.trim().to_lowercase();
         self.write(|tx| tx.record_sign_in_attempt(&key, now - chrono::Duration::minutes(1), now, per_minute))

@@ -26,6 +26,9 @@ pub const MIRROR_FILE: &str = "hub-mirror.sqlite";
 pub const PULL_PAGE: i64 = 2_000;
 /// Commands sent per push.
 pub const PUSH_BATCH: usize = 200;
+/// At most this much JSON of commands per push: a batch is cut before the command that
+/// would pass it (one command always goes; the hub takes pushes up to 48 MiB).
+pub const PUSH_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Reference numbers asked for at a time, and how few left make the desktop ask again.
 pub const BLOCK_SIZE: i64 = 1_000;
 pub const BLOCK_LOW: i64 = 250;
@@ -300,6 +303,18 @@ fn not_joined() -> Error {
     Error::Conflict("this workspace is not joined to a hub".into())
 }
 
+/// How many of `batch`, from the first, fit in `limit` bytes of JSON (at least one).
+fn fitting(batch: &[PushedCommand], limit: usize) -> usize {
+    let mut size = 0;
+    for (i, p) in batch.iter().enumerate() {
+        size += serde_json::to_vec(p).map_or(limit, |json| json.len());
+        if size > limit {
+            return i.max(1);
+        }
+    }
+    batch.len()
+}
+
 /// One round of sync: notice a hub that lost track, push what waits, pull to the head,
 /// rebuild, and ask for reference numbers if they run low. Safe to stop at any point: a
 /// push the hub recorded but whose reply was lost is recognised when sent again, and a
@@ -315,7 +330,8 @@ pub fn sync_once(engine: &Engine, hub: &dyn HubLink) -> Result<SyncRound> {
     engine.reclaim_references(hub)?;
     loop {
         // The hub applies a push as the person signed in: only their own commands go.
-        let batch = engine.unpushed(hub.user(), PUSH_BATCH)?;
+        let mut batch = engine.unpushed(hub.user(), PUSH_BATCH)?;
+        batch.truncate(fitting(&batch, PUSH_BATCH_BYTES));
         if batch.is_empty() {
             break;
         }
@@ -340,4 +356,27 @@ pub fn sync_once(engine: &Engine, hub: &dyn HubLink) -> Result<SyncRound> {
     engine.rebuild()?;
     engine.top_up_references(hub)?;
     Ok(round)
+}
+
+#[cfg(test)]
+mod push_batch_tests {
+    use super::{fitting, Command, HlcTime, PushedCommand};
+
+    #[test]
+    fn a_batch_is_cut_before_the_command_that_would_pass_the_limit() {
+        let note = |seq: i64| PushedCommand {
+            client_id: "desk-a".into(),
+            client_seq: seq,
+            command_id: uuid::Uuid::nil(),
+            seen_cursor: 0,
+            hlc: HlcTime::default(),
+            command: Command::AddNote { case_id: uuid::Uuid::nil(), body: "x".repeat(100) },
+            reference: None,
+        };
+        let batch = vec![note(1), note(2), note(3)];
+        let one = serde_json::to_vec(&batch[0]).unwrap().len();
+        assert_eq!(fitting(&batch, one * 2), 2);
+        assert_eq!(fitting(&batch, one * 3), 3);
+        assert_eq!(fitting(&batch, 10), 1, "one command always goes");
+    }
 }

@@ -52,6 +52,8 @@ pub enum ErrorKind {
     Unique,
     /// A cell could not be read as the type asked for.
     Conversion,
+    /// Text the database cannot hold: PostgreSQL refuses NUL characters.
+    BadText,
     Other,
 }
 

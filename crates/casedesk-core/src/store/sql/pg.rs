@@ -23,6 +23,7 @@ impl From<postgres::Error> for SqlError {
     fn from(e: postgres::Error) -> Self {
         let kind = match e.code() {
             Some(c) if *c == SqlState::UNIQUE_VIOLATION => ErrorKind::Unique,
+            Some(c) if *c == SqlState::CHARACTER_NOT_IN_REPERTOIRE => ErrorKind::BadText,
             _ => ErrorKind::Other,
         };
         let message = match e.as_db_error() {
