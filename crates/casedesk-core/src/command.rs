@@ -276,6 +276,25 @@ pub struct Executed {
     pub warnings: Vec<String>,
 }
 
+impl Command {
+    /// The first text of the command that holds a NUL character, as a path (`body`,
+    /// `fields.serial_number`, `roles[0]`).
+    pub fn field_with_nul(&self) -> Option<String> {
+        fn find(value: &Value, path: &str) -> Option<String> {
+            let at = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            match value {
+                Value::String(s) if s.contains('\0') => Some(path.to_string()),
+                Value::Object(map) => {
+                    map.iter().find_map(|(k, v)| find(v, &at(k)).or_else(|| k.contains('\0').then(|| at(k))))
+                }
+                Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find(v, &format!("{path}[{i}]"))),
+                _ => None,
+            }
+        }
+        find(&serde_json::to_value(self).ok()?, "")
+    }
+}
+
 /// Attachment content on the wire: base64, a third more than the bytes where an array of
 /// numbers is nearly four times as much, so a push of the largest attachment stays
 /// within the hub's limit. An array is still read: the page sends one, and commands kept

@@ -812,3 +812,17 @@ fn sending_work_back_out_of_a_parallel_stage_cancels_the_other_branch() {
     assert_eq!((c.status.as_str(), c.status_category), ("archived", StatusCategory::Closed));
     assert!(w.open_tasks(case).is_empty());
 }
+
+/// Text with a NUL character is refused wherever the workspace is kept (PostgreSQL cannot
+/// hold one), naming the field, and nothing is written.
+#[test]
+fn text_with_a_nul_character_is_refused_by_name() {
+    let w = world();
+    let case = w.create_case(&bea(), "technical", serde_json::json!({ "device": "Router" })).unwrap();
+    let snap = w.snapshot();
+    let e = w.engine.execute(&bea(), Command::AddNote { case_id: case, body: "a\u{0}b".into() }).unwrap_err();
+    assert_eq!(e.to_string(), "body: must not contain NUL characters");
+    let e = w.create_case(&bea(), "technical", serde_json::json!({ "device": "Rou\u{0}ter" })).unwrap_err();
+    assert_eq!(e.to_string(), "fields.device: must not contain NUL characters");
+    assert_eq!(snap, w.snapshot());
+}

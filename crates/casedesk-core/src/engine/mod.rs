@@ -381,6 +381,10 @@ impl Engine {
         command: Command,
         origin: Option<Origin>,
     ) -> Result<((Executed, CommandTimers), Option<i64>)> {
+        // PostgreSQL cannot hold a NUL in text: refused on every back end alike.
+        if let Some(field) = command.field_with_nul() {
+            return Err(Error::field(field, "must not contain NUL characters"));
+        }
         let actor = &effective_actor(tx, actor)?;
         let mut ctx = Ctx::new(tx, actor, self);
         ctx.origin = origin;
