@@ -341,13 +341,19 @@ fn pulls_follow_priority_plus_waiting_time() {
     assert_eq!(order, [id(old_low), id(new_high), id(mid)].map(|t| t.to_string()));
 }
 
-#[test]
-fn the_preferred_agent_comes_first_for_the_window_then_anyone() {
+/// Employees_group_A pushes, waiting two minutes for a task's preferred agent; sam is ready.
+fn preferred_window_world() -> World {
     let w = world();
     let queue =
         QueueConfig { mode: QueueMode::Push, preferred_agent_seconds: 120, ..QueueConfig::pull("Employees_group_A") };
     w.engine.execute(&admin(), Command::DefineQueue { queue }).unwrap();
     ready(&w, &sam());
+    w
+}
+
+#[test]
+fn the_preferred_agent_comes_first_for_the_window_then_anyone() {
+    let w = preferred_window_world();
     // Alex owns the case: only alex may have its task for two minutes.
     let case = w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap();
     let task = w.open_tasks(case).remove(0);
@@ -368,11 +374,7 @@ fn the_preferred_agent_comes_first_for_the_window_then_anyone() {
 /// agent free gets the task that should not wait, whatever order they were made in.
 #[test]
 fn tasks_routable_together_go_to_the_agent_most_urgent_first() {
-    let w = world();
-    let queue =
-        QueueConfig { mode: QueueMode::Push, preferred_agent_seconds: 120, ..QueueConfig::pull("Employees_group_A") };
-    w.engine.execute(&admin(), Command::DefineQueue { queue }).unwrap();
-    ready(&w, &sam());
+    let w = preferred_window_world();
     let cases: Vec<_> =
         (0..3).map(|_| w.create_case(&alex(), "technical", json!({ "device": "Router" })).unwrap()).collect();
     let tasks: Vec<_> = cases.iter().map(|c| w.open_tasks(*c).remove(0).id).collect();

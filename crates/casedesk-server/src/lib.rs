@@ -29,15 +29,6 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// over the 25 MiB an attachment may have), in batches of at most 8 MiB but one.
 pub const PUSH_MAX_BYTES: usize = 48 * 1024 * 1024;
 
-/// The body limit of a path.
-fn body_limit(path: &str) -> usize {
-    if path == "/api/sync/push" {
-        PUSH_MAX_BYTES
-    } else {
-        MAX_BODY_BYTES
-    }
-}
-
 /// Requests per second per token, with a burst allowance, counted by each hub process
 /// (behind a load balancer a token may get this much from each).
 pub const REQUESTS_PER_SECOND: u32 = 20;
@@ -149,20 +140,26 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/reports", get(api::report))
         .route("/api/board", get(api::board))
         .route("/api/reports/cases", post(api::report_cases))
-        .route("/api/sync/push", post(sync::push).layer(axum::extract::DefaultBodyLimit::max(PUSH_MAX_BYTES)))
         .route("/api/sync/changes", get(sync::changes))
         .route("/api/sync/references", post(sync::references))
         .route("/api/sync/events", get(sync::events))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         // A body announced too large is refused before it is read; one without a length
-        // stops being read at the limit.
-        .layer(axum::middleware::from_fn(refuse_announced_oversize))
+        // stops being read at the limit. Layers wrap the routes above them only.
+        .layer(axum::middleware::from_fn_with_state(MAX_BODY_BYTES, refuse_announced_oversize))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(
+            Router::new()
+                .route("/api/sync/push", post(sync::push))
+                .layer(axum::middleware::from_fn_with_state(PUSH_MAX_BYTES, refuse_announced_oversize))
+                .layer(axum::extract::DefaultBodyLimit::max(PUSH_MAX_BYTES)),
+        )
         .with_state(hub)
 }
 
 async fn refuse_announced_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Result<axum::response::Response, ApiError> {
@@ -171,7 +168,6 @@ async fn refuse_announced_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = body_limit(request.uri().path());
     if announced.is_some_and(|n| n > limit) {
         return Err(ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
