@@ -168,12 +168,26 @@ async fn refuse_announced_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        return Err(ApiError::new(
+    let too_large = || {
+        ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!("the body may be at most {limit} bytes"),
+        )
+    };
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    // Every body the API takes is a JSON object: serde would also read a struct from an
+    // array of its fields in order, which no client means.
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            "the body must be a JSON object, not an array",
         ));
     }
-    Ok(next.run(request).await)
+    Ok(next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await)
 }

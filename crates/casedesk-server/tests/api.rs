@@ -611,6 +611,9 @@ fn a_pushed_attachment_over_a_mebibyte_is_taken() {
     let attachment = &s.engine.case_detail(case.id).unwrap().attachments[0];
     let read = s.call("get", &format!("/api/attachments/{}", attachment.id), Some(&alex), None);
     assert_eq!(read.bytes().unwrap().len(), content.len());
+    // A body is an object: an array of the fields in order is not taken.
+    let array = s.call("post", &format!("/api/cases/{reference}/notes"), Some(&alex), Some(json!(["a note"])));
+    assert_eq!(array.status(), 422);
     // Other endpoints keep their limit.
     let big_note = json!({ "body": "x".repeat(2 << 20) });
     let refused = s.call("post", &format!("/api/cases/{reference}/notes"), Some(&alex), Some(big_note));
