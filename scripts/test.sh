@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the engine's tests, the UI's type-check and lint,
-# and the desktop app end to end in a real window under Xvfb. Installs what is missing.
+# the customer pages in a real browser, and the desktop app end to end in a real window
+# under Xvfb. Installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -63,6 +64,10 @@ scripts/api-fuzz.sh
 pg_server=$(scripts/postgres.sh url "$pg_dir")
 psql -q "$pg_server/postgres" -c "CREATE DATABASE fuzz_hub"
 scripts/api-fuzz.sh "$pg_server/fuzz_hub"
+
+step "The customers' web form and status portal in a real browser (Playwright, Debian's chromium, a local SMTP sink)"
+cargo build -p casedesk-server --quiet
+npm --prefix tests run --silent web
 
 step "Desktop build with the UI embedded"
 scripts/tauri.sh build --debug --no-bundle

@@ -205,3 +205,31 @@ test("a file sam attaches on his desk opens on bea's, fetched from the hub", { t
   assert.equal(readFileSync(path, "utf8"), content, "what bea opens is what sam attached");
   writeFileSync(join(artifacts, "sync-attachment-bea.png"), await b.takeScreenshot(), "base64");
 });
+
+test("a case a customer sends on the hub's web form reaches sam's desk", { timeout: 120000 }, async () => {
+  const s = sam.driver;
+  const form = new FormData();
+  const typed = { name: "Grace Hopper", email: "grace@example.com", subject: "Charged twice for November",
+    intent: "billing_dispute", "fields.invoice_number": "INV-123456", "fields.disputed_amount": "49.50" };
+  for (const [k, v] of Object.entries(typed)) form.append(k, v);
+  form.append("files", new Blob(["%PDF-1.4 two charges"], { type: "application/pdf" }), "statement.pdf");
+  const sent = await fetch(`http://127.0.0.1:${hubPort}/form/finance`, { method: "POST", body: form, redirect: "manual" });
+  assert.equal(sent.status, 303, await sent.text());
+  const reference = new URL(sent.headers.get("location"), "http://x").searchParams.get("reference");
+  assert.match(reference, /^FIN-\d{6}$/);
+
+  // The hub's change stream brings it to the desk; the supervisor of its queue finds it.
+  let panel = null;
+  for (let i = 0; i < 40 && !panel; i++) {
+    try {
+      panel = await openCase(s, reference);
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  assert.ok(panel, `${reference} reaches sam's desk`);
+  await s.wait(until.elementTextContains(panel, "Grace Hopper"), 5000, "with its customer");
+  await s.wait(until.elementTextContains(panel.findElement(By.css("[data-testid=interactions]")), "Web"), 5000);
+  await s.wait(until.elementLocated(By.css("[data-testid='attachment-statement.pdf']")), 5000, "and the file she sent");
+  writeFileSync(join(artifacts, "sync-web-form-case.png"), await s.takeScreenshot(), "base64");
+});

@@ -49,6 +49,7 @@ fn new_case(subject: String) -> Command {
         priority: None,
         interaction_id: None,
         contact: None,
+        external_id: None,
     }
 }
 

@@ -322,6 +322,7 @@ fn committed(tasks: usize, decisions: usize) {
             priority: Some(rng.random_range(1..=5)),
             interaction_id: None,
             contact: None,
+            external_id: None,
         };
         engine.execute(&creator, command).unwrap();
     }

@@ -139,6 +139,7 @@ fn creation_rate(with_rules: bool, n: usize) -> (f64, usize) {
                     priority: None,
                     interaction_id: None,
                     contact: None,
+                    external_id: None,
                 },
             )
             .unwrap();

@@ -33,6 +33,7 @@ fn new_case(customer: Option<Uuid>, i: usize) -> Command {
         priority: None,
         interaction_id: None,
         contact: None,
+        external_id: None,
     }
 }
 
@@ -195,6 +196,7 @@ fn big_case(engine: &Engine, customer: Uuid) -> Uuid {
         priority: None,
         interaction_id: None,
         contact: None,
+        external_id: None,
     };
     let case: Uuid = engine.execute(&alex, command).unwrap().created_id.unwrap().parse().unwrap();
     for _ in 0..49 {

@@ -34,6 +34,7 @@ fn main() {
             priority: None,
             interaction_id: None,
             contact: None,
+            external_id: None,
         };
         engine.execute(&alex, command).unwrap();
         // Spread the cases over two weeks of office time.

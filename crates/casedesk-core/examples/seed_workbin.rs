@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 priority: Some(1 + (i % 5) as u8),
                 interaction_id: None,
                 contact: None,
+                external_id: None,
             },
         )?;
     }

@@ -52,6 +52,13 @@ pub enum Command {
         #[ts(type = "Record<string, unknown>")]
         extra: Map<String, Value>,
     },
+    /// Customers from a CSV file with a header row (`name`, `email`, `phone`,
+    /// `external_id` and the profile's extra fields): a row whose external id is known
+    /// updates that customer, any other row creates one. Rows that break a rule are left
+    /// out and listed in the warnings as "line N: field: rule"; the rest are imported.
+    ImportCustomers {
+        csv: String,
+    },
     UpdateCustomer {
         customer_id: Uuid,
         name: Option<String>,
@@ -76,11 +83,20 @@ pub enum Command {
         #[serde(default)]
         #[ts(optional)]
         contact: Option<NewContact>,
+        /// The case's id in an outside system (a CRM); unique in the workspace.
+        #[serde(default)]
+        #[ts(optional)]
+        external_id: Option<String>,
     },
+    /// Changes form fields (the others keep their values) and, if given, the case's
+    /// external id (empty text removes it).
     UpdateCaseFields {
         case_id: Uuid,
         #[ts(type = "Record<string, unknown>")]
         fields: Map<String, Value>,
+        #[serde(default)]
+        #[ts(optional)]
+        external_id: Option<String>,
     },
     ChangeCaseStatus {
         case_id: Uuid,
@@ -246,6 +262,44 @@ pub enum Command {
     ConfigureNotificationChannels {
         settings: crate::notify::ChannelSettings,
     },
+    /// A case captured by the public web form (the hub's, acting as `web`): the customer
+    /// found by email or created, the case, its web contact, the files, and a
+    /// confirmation email with the reference, in one transaction.
+    SubmitCaseForm {
+        form: crate::engine::WebForm,
+    },
+    /// Sends a sign-in link for the status portal to every customer with this email
+    /// (the hub's, acting as `web`); nothing, and no sign of it, for an unknown address.
+    RequestPortalLink {
+        email: String,
+        /// Where the portal is served, e.g. "https://service.example.com".
+        portal_url: String,
+    },
+    /// Uses a sign-in link (once, before it expires) to open a portal session, kept as
+    /// the digest of its cookie (the hub's, acting as `web`).
+    OpenPortalSession {
+        link_token: String,
+        session_digest: String,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Ends a portal session (signing out; the hub's, acting as `web`).
+    ClosePortalSession {
+        session_digest: String,
+    },
+    /// A signed-in customer's comment on one of their cases.
+    AddCustomerComment {
+        case_id: Uuid,
+        body: String,
+    },
+    /// A document a signed-in customer adds to one of their cases.
+    AddCustomerDocument {
+        case_id: Uuid,
+        file_name: String,
+        content_type: String,
+        #[serde(with = "content_base64")]
+        #[ts(type = "string | Array<number>")]
+        content: Vec<u8>,
+    },
     /// A supervisor gives tasks another OLA; deadlines are recomputed.
     ChangeTaskOla {
         task_ids: Vec<Uuid>,
@@ -299,7 +353,7 @@ impl Command {
 /// numbers is nearly four times as much, so a push of the largest attachment stays
 /// within the hub's limit. An array is still read: the page sends one, and commands kept
 /// on desks and hubs before were written so.
-mod content_base64 {
+pub(crate) mod content_base64 {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine as _;
     use serde::de::{Error, SeqAccess, Visitor};

@@ -269,6 +269,19 @@ impl FieldDef {
     }
 }
 
+/// A value as typed into a web form or a CSV cell (always text), as the field holds it:
+/// a number field's text as a number when it reads as one (else left as text, which the
+/// field's check then refuses by name); every other kind as text.
+pub fn from_form_text(def: &FieldDef, text: &str) -> Value {
+    let text = text.trim();
+    if def.kind == FieldKind::Number {
+        if let Some(n) = text.parse::<f64>().ok().filter(|n| n.is_finite()).and_then(serde_json::Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(text.to_string())
+}
+
 /// Validates a set of values against definitions: unknown keys are refused, required
 /// fields must be present, each value must satisfy its field. Returns the normalised set.
 pub fn check_values(defs: &[FieldDef], values: &Map<String, Value>) -> Result<Map<String, Value>> {

@@ -177,6 +177,9 @@ pub struct Case {
     pub closed_at: Option<DateTime<Utc>>,
     /// The case SLA's clock (none if the case type's calendar was missing when it began).
     pub sla: Option<SlaClock>,
+    /// The case's id in an outside system (a CRM), unique in the workspace.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 /// A running service-level clock: when it began, how long it was paused, and the
@@ -362,6 +365,10 @@ pub struct CaseDetail {
     pub open_steps: Vec<OpenStep>,
     /// The stages of the case's plan, in order (for its progress).
     pub stages: Vec<StageName>,
+    /// Who the case's customer is when they write a note or add a file in the status
+    /// portal (the `author`/`added_by` to show as the customer).
+    #[serde(default)]
+    pub customer_author: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -64,7 +64,7 @@ fn syntax_errors_name_file_and_line() {
 fn unknown_fields_are_refused_with_their_line() {
     let src = TECH.replace("default_priority = 3", "default_priority = 3\ncolour = \"red\"");
     let (line, rule) = err("tech.toml", &src);
-    assert_eq!(line, 7);
+    assert_eq!(line, src.lines().position(|l| l.starts_with("colour")).unwrap() + 1);
     assert!(rule.contains("unknown field `colour`"), "{rule}");
 }
 

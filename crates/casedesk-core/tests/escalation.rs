@@ -113,6 +113,7 @@ fn a_restart_in_the_middle_neither_repeats_nor_misses() {
                 priority: None,
                 interaction_id: None,
                 contact: None,
+                external_id: None,
             },
         )
         .unwrap();

@@ -61,6 +61,7 @@ fn a_closed_case_teaches_its_words_and_final_intent() {
                     priority: None,
                     interaction_id: None,
                     contact: None,
+                    external_id: None,
                 },
             )
             .unwrap();

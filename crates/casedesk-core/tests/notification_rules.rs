@@ -126,6 +126,7 @@ fn case_for(w: &World, customer_id: Option<uuid::Uuid>) -> uuid::Uuid {
                 priority: None,
                 interaction_id: None,
                 contact: None,
+                external_id: None,
             },
         )
         .unwrap();

@@ -113,6 +113,7 @@ fn run(w: &World, op: &Op) -> (Command, Actor) {
                     priority: None,
                     interaction_id: None,
                     contact: None,
+                    external_id: None,
                 },
                 alex(),
             )

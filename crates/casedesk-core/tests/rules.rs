@@ -145,6 +145,7 @@ fn create(w: &World, actor: &Actor, intent: Option<&str>, fields: Value) -> case
             priority: None,
             interaction_id: None,
             contact: None,
+            external_id: None,
         },
     )?;
     Ok(created(&r))
@@ -322,7 +323,14 @@ fn cross_field_checks_refuse_with_the_rules_message_and_change_nothing() {
     let case = create(&w, &alex(), None, json!({ "start_date": "2026-12-01", "end_date": "2026-12-10" })).unwrap();
     let e = w
         .engine
-        .execute(&alex(), Command::UpdateCaseFields { case_id: case, fields: obj(json!({ "end_date": "2026-11-30" })) })
+        .execute(
+            &alex(),
+            Command::UpdateCaseFields {
+                case_id: case,
+                fields: obj(json!({ "end_date": "2026-11-30" })),
+                external_id: None,
+            },
+        )
         .unwrap_err();
     assert_eq!(e.to_string(), "end_date: must be after the start date");
     // Without a start date the rule's own guard lets any end date through.
@@ -526,6 +534,7 @@ fn link_templates_are_filled_in_for_the_case_view() {
                 priority: None,
                 interaction_id: None,
                 contact: None,
+                external_id: None,
             },
         )
         .unwrap();

@@ -252,6 +252,7 @@ fn random_command(rng: &mut StdRng, desk: &Desk) -> Option<Command> {
             priority: None,
             interaction_id: None,
             contact: None,
+            external_id: None,
         }),
         2..4 if !cases.is_empty() => {
             let case = &cases[rng.random_range(0..cases.len())];

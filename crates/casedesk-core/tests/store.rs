@@ -36,6 +36,7 @@ fn fixture(version: i64) -> Option<&'static str> {
         9 => Some(include_str!("fixtures/schema-v9-additions.sql")),
         10 => Some(include_str!("fixtures/schema-v10-additions.sql")),
         11 => Some(include_str!("fixtures/schema-v11-additions.sql")),
+        12 => Some(include_str!("fixtures/schema-v12-additions.sql")),
         _ => None,
     }
 }
@@ -115,6 +116,7 @@ fn migrates_from_every_earlier_version() {
                     priority: None,
                     interaction_id: None,
                     contact: None,
+                    external_id: None,
                 },
             )
             .unwrap();
@@ -232,6 +234,7 @@ fn the_wal_stays_small_under_continuous_writes() {
             priority: None,
             interaction_id: None,
             contact: None,
+            external_id: None,
         };
         engine.execute(&alex, command).unwrap();
     }

@@ -228,7 +228,11 @@ fn case_fields_are_validated_on_create_and_update() {
         .engine
         .execute(
             &alex(),
-            Command::UpdateCaseFields { case_id: case, fields: obj(json!({ "contact_phone": "call me" })) },
+            Command::UpdateCaseFields {
+                case_id: case,
+                fields: obj(json!({ "contact_phone": "call me" })),
+                external_id: None,
+            },
         )
         .unwrap_err();
     assert_eq!(e.code(), "invalid_field");
@@ -236,7 +240,11 @@ fn case_fields_are_validated_on_create_and_update() {
         .engine
         .execute(
             &alex(),
-            Command::UpdateCaseFields { case_id: case, fields: obj(json!({ "contact_phone": "+49 (30) 555-0100" })) },
+            Command::UpdateCaseFields {
+                case_id: case,
+                fields: obj(json!({ "contact_phone": "+49 (30) 555-0100" })),
+                external_id: None,
+            },
         )
         .unwrap();
     assert_eq!(r.events[0].kind, "case_fields_updated");
@@ -556,6 +564,7 @@ fn a_case_opened_from_the_contact_the_agent_is_on_records_and_links_it_at_once()
         priority: None,
         interaction_id,
         contact: Some(contact),
+        external_id: None,
     };
     let open = |contact, fields| open_linked(None, contact, fields);
     // A refused case leaves no contact behind: both or neither.

@@ -85,6 +85,7 @@ impl World {
                     priority: None,
                     interaction_id: None,
                     contact: None,
+                    external_id: None,
                 },
             )
             .unwrap();

@@ -62,6 +62,7 @@ fn new_case(n: usize) -> Command {
         priority: None,
         interaction_id: None,
         contact: None,
+        external_id: None,
     }
 }
 

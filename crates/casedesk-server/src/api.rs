@@ -24,7 +24,10 @@ use uuid::Uuid;
 #[openapi(
     info(title = "Casedesk hub API", description = "Cases, tasks and notes for people and systems. Errors are {code, message}."),
     paths(login, me, list_cases, get_case, create_case, update_case, change_status, add_note, add_interaction, complete_task, open_api_token, try_rule, report, report_cases, board,
-        crate::attachments::content, crate::sync::push, crate::sync::changes, crate::sync::references, crate::sync::events),
+        crate::attachments::content, crate::sync::push, crate::sync::changes, crate::sync::references, crate::sync::events,
+        crate::integrations::search_customers, crate::integrations::create_customer, crate::integrations::update_customer,
+        crate::integrations::import_customers, crate::integrations::list_webhooks, crate::integrations::put_webhook,
+        crate::integrations::delete_webhook, crate::integrations::webhook_deliveries, crate::integrations::put_channels),
     components(schemas(ErrorPayload)),
     modifiers(&BearerAuth, &CommonResponses)
 )]
@@ -44,7 +47,9 @@ impl utoipa::Modify for CommonResponses {
             ("429", "Too many requests"),
         ];
         for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post, &mut item.patch].into_iter().flatten() {
+            for op in
+                [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete].into_iter().flatten()
+            {
                 for (status, description) in common {
                     op.responses.responses.entry(status.to_string()).or_insert_with(|| {
                         RefOr::T(
@@ -172,6 +177,9 @@ pub struct Page {
     /// Only cases whose reference, subject, description or customer name contains this.
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Only the case an outside system knows by this id (at most one).
+    #[param(max_length = 200)]
+    pub external_id: Option<String>,
 }
 
 pub const MAX_OFFSET: u32 = 1_000_000;
@@ -200,6 +208,11 @@ pub async fn list_cases(
         ));
     }
     let engine = hub.engine.clone();
+    if let Some(x) = page.external_id {
+        return blocking(move || engine.case_summary_by_external_id(&caller.user, &x))
+            .await
+            .map(|c| Json(c.into_iter().collect()));
+    }
     let query = page.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     blocking(move || engine.case_summaries_for(&caller.user, query.as_deref(), limit, page.offset.unwrap_or(0)))
         .await
@@ -342,6 +355,9 @@ pub struct NewCase {
     pub fields: Map<String, Value>,
     #[serde(default)]
     pub priority: Option<u8>,
+    /// The case's id in the calling system (a CRM); unique.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -374,6 +390,7 @@ pub async fn create_case(
                 priority: n.priority,
                 interaction_id: None,
                 contact: None,
+                external_id: n.external_id,
             },
         )
     })
@@ -466,11 +483,16 @@ pub async fn complete_task(
 #[serde(deny_unknown_fields)]
 pub struct FieldChanges {
     /// The form fields to change; the others keep their values.
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
+    /// The case's id in an outside system; empty text removes it. Left out, it stays.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
-/// Changes form fields of a case the caller may see (checked by the case type's rules).
+/// Changes form fields of a case the caller may see (checked by the case type's rules),
+/// and its external id if given, in one transaction.
 #[utoipa::path(patch, path = "/api/cases/{reference}", request_body = FieldChanges,
     params(("reference" = String, Path, description = "e.g. FIN-000001")), security(("token" = [])),
     responses((status = 200, body = Completed), (status = 401, body = ErrorPayload), (status = 403, body = ErrorPayload),
@@ -485,7 +507,10 @@ pub async fn update_case(
     let engine = hub.engine.clone();
     let done = blocking(move || {
         let case = engine.visible_case(&caller.user, &reference)?;
-        engine.execute(&caller.actor(), Command::UpdateCaseFields { case_id: case.id, fields: changes.fields })
+        engine.execute(
+            &caller.actor(),
+            Command::UpdateCaseFields { case_id: case.id, fields: changes.fields, external_id: changes.external_id },
+        )
     })
     .await?;
     Ok(Json(Completed::from(done)))

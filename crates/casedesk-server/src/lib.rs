@@ -5,6 +5,8 @@
 //! - [`attachments`]: attachment content, read by whoever may see the case.
 //! - [`auth`]: passwords, tokens, the signed-in `Caller`.
 //! - [`error`]: `{code, message}` with the HTTP status it means.
+//! - [`integrations`]: customers by external id, CSV import, webhook subscriptions.
+//! - [`public`]: the customers' pages: the web form and the status portal (HTML).
 //! - [`sync`]: push, pull and reference blocks for desktops, and the change stream.
 //! - [`ACCESS`]: which role may call which endpoint (tested against the document).
 
@@ -12,9 +14,11 @@ pub mod api;
 pub mod attachments;
 pub mod auth;
 pub mod error;
+pub mod integrations;
+pub mod public;
 pub mod sync;
 
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use casedesk_core::Engine;
 use error::ApiError;
@@ -61,11 +65,22 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("get", "/api/sync/changes", &["signed_in"]),
     ("post", "/api/sync/references", &["agent", "supervisor"]),
     ("get", "/api/sync/events", &["signed_in"]),
+    ("get", "/api/customers", &["agent", "supervisor"]),
+    ("post", "/api/customers", &["agent", "supervisor"]),
+    ("patch", "/api/customers/{id}", &["agent", "supervisor"]),
+    ("post", "/api/customers/import", &["agent", "supervisor"]),
+    ("get", "/api/webhooks", &["admin"]),
+    ("put", "/api/webhooks/{id}", &["admin"]),
+    ("delete", "/api/webhooks/{id}", &["admin"]),
+    ("get", "/api/webhooks/deliveries", &["admin"]),
+    ("put", "/api/notification-channels", &["admin"]),
     ("get", "/api/openapi.json", &["anyone"]),
 ];
 
 pub struct Hub {
     pub engine: Arc<Engine>,
+    /// The customers' pages and where they are served.
+    pub pages: public::Pages,
     /// The engine's last change number, for the change stream.
     head: tokio::sync::watch::Sender<i64>,
     per_token: DefaultKeyedRateLimiter<String>,
@@ -74,10 +89,16 @@ pub struct Hub {
 impl Hub {
     /// Reads the change head: call it off the async runtime's threads (see `main`).
     pub fn new(engine: Arc<Engine>) -> Arc<Hub> {
+        Hub::serving(engine, public::Pages::new("http://127.0.0.1:8080", false))
+    }
+
+    /// A hub whose customer pages are `pages` (their public address, their proxy).
+    pub fn serving(engine: Arc<Engine>, pages: public::Pages) -> Arc<Hub> {
         let n = |v: u32| NonZeroU32::new(v).expect("limits are positive");
         let head = tokio::sync::watch::Sender::new(engine.head().unwrap_or(0));
         Arc::new(Hub {
             engine,
+            pages,
             head,
             per_token: RateLimiter::keyed(Quota::per_second(n(REQUESTS_PER_SECOND)).allow_burst(n(BURST))),
         })
@@ -143,6 +164,12 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/sync/changes", get(sync::changes))
         .route("/api/sync/references", post(sync::references))
         .route("/api/sync/events", get(sync::events))
+        .route("/api/customers", get(integrations::search_customers).post(integrations::create_customer))
+        .route("/api/customers/{id}", patch(integrations::update_customer))
+        .route("/api/webhooks", get(integrations::list_webhooks))
+        .route("/api/webhooks/deliveries", get(integrations::webhook_deliveries))
+        .route("/api/webhooks/{id}", put(integrations::put_webhook).delete(integrations::delete_webhook))
+        .route("/api/notification-channels", put(integrations::put_channels))
         .route("/api/openapi.json", get(|| async { axum::Json(api::ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         // A body announced too large is refused before it is read; one without a length
@@ -155,6 +182,14 @@ pub fn router(hub: Arc<Hub>) -> Router {
                 .layer(axum::middleware::from_fn_with_state(PUSH_MAX_BYTES, refuse_announced_oversize))
                 .layer(axum::extract::DefaultBodyLimit::max(PUSH_MAX_BYTES)),
         )
+        .merge(
+            Router::new()
+                .route("/api/customers/import", post(integrations::import_customers))
+                .layer(axum::middleware::from_fn_with_state(integrations::IMPORT_MAX_BYTES, refuse_announced_oversize))
+                .layer(axum::extract::DefaultBodyLimit::max(integrations::IMPORT_MAX_BYTES)),
+        )
+        // The customers' pages take HTML forms (with files), with limits of their own.
+        .merge(public::router())
         .with_state(hub)
 }
 

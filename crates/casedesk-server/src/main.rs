@@ -1,9 +1,13 @@
-//! `casedesk-server [--data-dir DIR] [--database postgres://…] [--listen ADDR] [--demo]`
+//! `casedesk-server [--data-dir DIR] [--database postgres://…] [--listen ADDR] [--public-url URL]
+//! [--trust-forwarded-for] [--demo]`
 //!
 //! Serves the hub over HTTP on ADDR (default 127.0.0.1:8080) from the workspace in DIR
 //! (default ./casedesk-hub, a SQLite file, created if missing), or in the PostgreSQL
 //! database `--database` names (DIR then holds only the attachments). TLS is the job of
 //! the reverse proxy in front of it.
+//! - `--public-url` is where customers reach the web form and portal (the links in their
+//!   emails; default `http://ADDR`); `--trust-forwarded-for` takes a customer's address
+//!   from the proxy's `X-Forwarded-For` for the per-address limits.
 //! - An empty workspace with `CASEDESK_ADMIN_PASSWORD` set gets an `admin` user with it.
 //! - `--demo` fills an empty workspace with the demo team and cases; each demo user's
 //!   password is `CASEDESK_DEMO_PASSWORD` (required with --demo).
@@ -89,7 +93,12 @@ fn main() {
     // PostgreSQL driver blocks, and must never be called on the runtime's threads.
     let (engine, shown) = open(&dir);
     prepare(&engine).unwrap_or_else(|e| fail(e));
-    let hub = Hub::new(Arc::new(engine));
+    let public_url = arg("--public-url").unwrap_or_else(|| format!("http://{listen}"));
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        fail(format!("--public-url must be an http:// or https:// address, not '{public_url}'"));
+    }
+    let trust = std::env::args().any(|a| a == "--trust-forwarded-for");
+    let hub = Hub::serving(Arc::new(engine), casedesk_server::public::Pages::new(&public_url, trust));
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(format!("cannot start: {e}")));
     runtime.block_on(serve(hub, listen, shown));
 }
@@ -105,6 +114,8 @@ async fn serve(hub: Arc<Hub>, listen: String, shown: String) {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
+    // Each connection's address, for the customer pages' per-address limits.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         fail(format!("stopped: {e}"));
     }

@@ -74,13 +74,18 @@ impl Served {
         let mut r = match method {
             "get" => self.http.get(url),
             "patch" => self.http.patch(url),
+            "put" => self.http.put(url),
+            "delete" => self.http.delete(url),
             _ => self.http.post(url),
         };
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        if let Some(b) = body {
-            r = r.json(&b);
+        match body {
+            // Text goes as it is: a CSV import.
+            Some(Value::String(text)) => r = r.header("content-type", "text/csv").body(text),
+            Some(b) => r = r.json(&b),
+            None => {}
         }
         r.send().unwrap()
     }
@@ -108,6 +113,7 @@ impl Served {
                     priority: None,
                     interaction_id: None,
                     contact: None,
+                    external_id: None,
                 },
             )
             .unwrap();
@@ -209,6 +215,9 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
             if *path == "/api/sync/changes" {
                 concrete.push_str("?cursor=0&limit=5");
             }
+            if *path == "/api/customers" && *method == "get" {
+                concrete.push_str("?q=maria");
+            }
             let body = match (*method, *path) {
                 ("post", "/api/login") => Some(json!({ "user": "bea", "password": PASSWORD })),
                 ("post", "/api/cases") => {
@@ -231,6 +240,13 @@ fn every_endpoint_and_role_is_allowed_or_refused_as_the_table_says() {
                 })),
                 ("post", "/api/sync/push") => Some(json!({ "commands": [] })),
                 ("post", "/api/sync/references") => Some(json!({ "client_id": "desk-t", "prefix": "TEC", "size": 10 })),
+                ("post", "/api/customers") => Some(json!({ "name": "Zed Zero" })),
+                ("patch", "/api/customers/{id}") => Some(json!({ "name": "Zed One" })),
+                ("post", "/api/customers/import") => Some(json!("name\nZed Two\n")),
+                ("put", "/api/notification-channels") => {
+                    Some(json!({ "webhook_secret": "sixteen characters at least" }))
+                }
+                ("put", "/api/webhooks/{id}") => Some(json!({ "event": "created", "url": "http://127.0.0.1:9/hook" })),
                 _ => None,
             };
             let status = s.call(method, &concrete, token.as_deref(), body).status().as_u16();
@@ -618,4 +634,96 @@ fn a_pushed_attachment_over_a_mebibyte_is_taken() {
     let big_note = json!({ "body": "x".repeat(2 << 20) });
     let refused = s.call("post", &format!("/api/cases/{reference}/notes"), Some(&alex), Some(big_note));
     assert_eq!(refused.status(), 413);
+}
+
+/// Each request a receiver took: its signature header and its body.
+type Received = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver on loopback that answers 200 and keeps each request's signature
+/// header and body.
+fn webhook_receiver() -> (String, Received) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/crm/hook", server.server_addr().to_ip().unwrap().port());
+    let seen: Received = Arc::default();
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for mut request in server.incoming_requests() {
+            let signature = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("Casedesk-Signature"))
+                .map(|h| h.value.to_string())
+                .unwrap_or_default();
+            let mut body = String::new();
+            request.as_reader().read_to_string(&mut body).unwrap();
+            kept.lock().unwrap().push((signature, body));
+            request.respond(tiny_http::Response::from_string("ok")).unwrap();
+        }
+    });
+    (url, seen)
+}
+
+/// A CRM imports its customers, opens a case under its own id, finds and changes it by
+/// that id, and hears of each change through signed webhooks whose log it can read.
+#[test]
+fn a_crm_stays_in_sync_through_external_ids_and_signed_webhooks() {
+    let s = serve();
+    let (ada, sam) = (s.sign_in("ada"), s.sign_in("sam"));
+    let secret = "a webhook secret of some length";
+    let settings = serde_json::from_value(json!({ "webhook_secret": secret })).unwrap();
+    s.engine.execute(&Actor::system(), Command::ConfigureNotificationChannels { settings }).unwrap();
+    let (url, seen) = webhook_receiver();
+    for (id, event) in [("crm-created", "created"), ("crm-updated", "updated"), ("crm-done", "task_completed")] {
+        let put =
+            s.call("put", &format!("/api/webhooks/{id}"), Some(&ada), Some(json!({ "event": event, "url": url })));
+        assert_eq!(put.status(), 200, "{}", put.text().unwrap());
+    }
+    let listed: Vec<Value> = s.call("get", "/api/webhooks", Some(&ada), None).json().unwrap();
+    assert_eq!(listed.len(), 3);
+    let bad = s.call("put", "/api/webhooks/x", Some(&ada), Some(json!({ "event": "created", "url": "ftp://x" })));
+    assert_eq!(bad.status(), 422);
+
+    let csv = "external_id,name,email\nC-100,Maria Silva,maria@example.com\nC-101,,nobody@example.com\n";
+    let report: Value = s.call("post", "/api/customers/import", Some(&sam), Some(json!(csv))).json().unwrap();
+    assert_eq!(report, json!({ "created": 1, "updated": 0, "rejected": ["line 3: name: must not be empty"] }));
+    let found: Vec<Value> = s.call("get", "/api/customers?q=C-100", Some(&sam), None).json().unwrap();
+    let customer_id = found[0]["id"].as_str().unwrap().to_string();
+
+    let body = json!({ "case_type": "technical", "subject": "Router down", "customer_id": customer_id,
+                       "external_id": "CRM-CASE-1", "fields": { "device": "Router" } });
+    assert_eq!(s.call("post", "/api/cases", Some(&sam), Some(body.clone())).status(), 201);
+    let again = s.call("post", "/api/cases", Some(&sam), Some(body));
+    assert_eq!(again.status(), 422, "an external id belongs to one case");
+    let by_id: Vec<Value> = s.call("get", "/api/cases?external_id=CRM-CASE-1", Some(&sam), None).json().unwrap();
+    assert_eq!(by_id.len(), 1);
+    let reference = by_id[0]["reference"].as_str().unwrap().to_string();
+    let none: Vec<Value> =
+        s.call("get", "/api/cases?external_id=CRM-CASE-1", Some(&s.sign_in("chris")), None).json().unwrap();
+    assert!(none.is_empty(), "a case one may not see is not found by its external id either");
+    let patch = json!({ "fields": { "serial_number": "ABC12345" } });
+    assert_eq!(s.call("patch", &format!("/api/cases/{reference}"), Some(&sam), Some(patch)).status(), 200);
+
+    casedesk_delivery::send_due(&s.engine, &casedesk_delivery::Senders::new().unwrap()).unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let events: Vec<String> =
+        seen.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["event"].to_string()).collect();
+    assert_eq!(events, ["\"created\"", "\"updated\""]);
+    let now = chrono::Utc::now().timestamp() as u64;
+    for (signature, body) in &seen {
+        assert!(casedesk_delivery::signature::verify(secret, signature, body.as_bytes(), now, 300), "{signature}");
+        let sent: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (sent["case"]["external_id"].as_str(), sent["customer"]["external_id"].as_str()),
+            (Some("CRM-CASE-1"), Some("C-100"))
+        );
+    }
+    let log: Vec<Value> = s.call("get", "/api/webhooks/deliveries", Some(&ada), None).json().unwrap();
+    assert_eq!(log.iter().map(|d| d["status"].as_str().unwrap()).collect::<Vec<_>>(), ["sent", "sent"]);
+    assert_eq!(s.call("get", "/api/webhooks/deliveries", Some(&sam), None).status(), 403);
+    assert_eq!(s.call("delete", "/api/webhooks/crm-done", Some(&ada), None).status(), 204);
+    assert_eq!(
+        s.call("delete", "/api/webhooks/customer-case-created", Some(&ada), None).status(),
+        404,
+        "only webhooks"
+    );
 }

@@ -6,4 +6,8 @@ export type Case = { id: string, reference: string, case_type: string, type_vers
 /**
  * The case SLA's clock (none if the case type's calendar was missing when it began).
  */
-sla: SlaClock | null, };
+sla: SlaClock | null, 
+/**
+ * The case's id in an outside system (a CRM), unique in the workspace.
+ */
+external_id: string | null, };

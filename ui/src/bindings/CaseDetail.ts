@@ -26,4 +26,9 @@ open_steps: Array<OpenStep>,
 /**
  * The stages of the case's plan, in order (for its progress).
  */
-stages: Array<StageName>, };
+stages: Array<StageName>, 
+/**
+ * Who the case's customer is when they write a note or add a file in the status
+ * portal (the `author`/`added_by` to show as the customer).
+ */
+customer_author: string | null, };

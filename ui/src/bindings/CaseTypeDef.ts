@@ -23,6 +23,10 @@ reference_prefix: string, description: string, default_priority: number, sla: Se
  */
 sla_on_reopen: ReopenRule, intents: Array<Intent>, 
 /**
+ * Whether customers may open this type of case on the hub's public web form.
+ */
+web_form: boolean, 
+/**
  * Customer-facing fields captured when the case is created.
  */
 fields: Array<FieldDef>, statuses: StatusSet, stages: Array<Stage>, 

@@ -3,4 +3,4 @@
 /**
  * The moments a rule can react to.
  */
-export type NotifyEvent = "created" | "assignment_changed" | "status_changed" | "at_risk" | "breached" | "escalated" | "closed";
+export type NotifyEvent = "created" | "updated" | "assignment_changed" | "status_changed" | "at_risk" | "breached" | "escalated" | "task_completed" | "closed";

@@ -29,6 +29,9 @@ pub struct CaseTypeDef {
     pub sla_on_reopen: ReopenRule,
     #[serde(default)]
     pub intents: Vec<Intent>,
+    /// Whether customers may open this type of case on the hub's public web form.
+    #[serde(default)]
+    pub web_form: bool,
     /// Customer-facing fields captured when the case is created.
     #[serde(default)]
     pub fields: Vec<FieldDef>,

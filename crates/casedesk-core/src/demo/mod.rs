@@ -230,6 +230,7 @@ pub fn seed(engine: &Engine) -> Result<bool> {
                 priority: None,
                 interaction_id: interaction,
                 contact: None,
+                external_id: None,
             },
         )?;
         Ok(id(&r.created_id))

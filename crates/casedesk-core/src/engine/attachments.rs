@@ -63,6 +63,18 @@ fn checked_content_type(ct: &str) -> String {
 pub fn add(ctx: &mut Ctx, case_id: Uuid, file_name: &str, content_type: &str, content: &[u8]) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
     let case = ctx.case(case_id)?;
+    attach(ctx, &case, file_name, content_type, content)
+}
+
+/// A file attached by the actor, whoever may attach it (checked by the caller): the name
+/// and size rules hold for everyone.
+pub(super) fn attach(
+    ctx: &mut Ctx,
+    case: &crate::model::Case,
+    file_name: &str,
+    content_type: &str,
+    content: &[u8],
+) -> Result<()> {
     let file_name = sanitise_file_name(file_name)?;
     let limit = ctx.engine.limits.attachment_max_bytes;
     if content.len() as u64 > limit {

@@ -1,6 +1,6 @@
 //! Cases: creation, fields, status, notes and interactions.
 
-use super::permissions::{require, Action};
+use super::permissions::{self, require, Action};
 use super::{automation, plan, sla, Ctx};
 use crate::error::{Error, Result};
 use crate::fields::check_values;
@@ -18,10 +18,11 @@ pub struct NewCase {
     pub priority: Option<Priority>,
     pub interaction_id: Option<Uuid>,
     pub contact: Option<crate::command::NewContact>,
+    pub external_id: Option<String>,
 }
 
-const SUBJECT_MAX: usize = 200;
-const TEXT_MAX: usize = 20_000;
+pub(super) const SUBJECT_MAX: usize = 200;
+pub(super) const TEXT_MAX: usize = 20_000;
 
 pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
@@ -56,6 +57,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
     let fields = check_values(&def.fields, &new.fields)?;
     let checks = automation::type_book(ctx, &def.id, version)?;
     automation::run_checks(ctx, &checks.checks, &def.fields, &fields)?;
+    let external_id = checked_external_id(ctx, new.external_id, None)?;
     let customer = new.customer_id.map(|c| ctx.tx.customer(c)).transpose()?.flatten();
     if new.interaction_id.is_some() && new.contact.is_some() {
         return Err(Error::field("contact", "give the interaction to link or the contact to record, not both"));
@@ -81,8 +83,9 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         status_category: StatusCategory::Open,
         stage: None,
         priority,
-        // End-to-end ownership: whoever opens the case owns it.
-        owner: (ctx.actor.user_id != "system").then(|| ctx.actor.user_id.clone()),
+        // End-to-end ownership: whoever opens the case owns it (a person, not the
+        // engine or the web form).
+        owner: permissions::is_staff(ctx.actor).then(|| ctx.actor.user_id.clone()),
         customer_id: new.customer_id,
         intent: new.intent,
         subject,
@@ -92,6 +95,7 @@ pub fn create(ctx: &mut Ctx, new: NewCase) -> Result<()> {
         updated_at: ctx.now,
         closed_at: None,
         sla: None,
+        external_id,
     };
     // Business rules classify the case before it is written: type, intent, priority, owner.
     let (def, fired) =
@@ -132,7 +136,12 @@ pub fn format_reference(prefix: &str, number: i64) -> String {
     format!("{prefix}-{number:06}")
 }
 
-pub fn update_fields(ctx: &mut Ctx, case_id: Uuid, changes: Map<String, Value>) -> Result<()> {
+pub fn update_fields(
+    ctx: &mut Ctx,
+    case_id: Uuid,
+    changes: Map<String, Value>,
+    external_id: Option<String>,
+) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
     let mut case = ctx.case(case_id)?;
     if case.status_category == StatusCategory::Closed {
@@ -146,17 +155,46 @@ pub fn update_fields(ctx: &mut Ctx, case_id: Uuid, changes: Map<String, Value>) 
     let merged = check_values(&def.fields, &merged)?;
     let book = automation::type_book(ctx, &def.id, case.type_version)?;
     automation::run_checks(ctx, &book.checks, &def.fields, &merged)?;
+    let new_external_id = match external_id {
+        Some(x) => checked_external_id(ctx, Some(x), Some(case.id))?,
+        None => case.external_id.clone(),
+    };
     let before: Map<String, Value> =
         changes.keys().map(|k| (k.clone(), case.fields.get(k).cloned().unwrap_or(Value::Null))).collect();
     let after: Map<String, Value> =
         changes.keys().map(|k| (k.clone(), merged.get(k).cloned().unwrap_or(Value::Null))).collect();
-    if before == after {
+    if before == after && new_external_id == case.external_id {
         return Ok(());
     }
+    let old_external_id = std::mem::replace(&mut case.external_id, new_external_id);
     case.fields = merged;
     case.updated_at = ctx.now;
     ctx.tx.put_case(&case)?;
-    ctx.emit("case_fields_updated", Some(case.id), None, Value::Object(before), Value::Object(after))
+    if before != after {
+        ctx.emit("case_fields_updated", Some(case.id), None, Value::Object(before), Value::Object(after))?;
+    }
+    if old_external_id != case.external_id {
+        let shown = |x: &Option<String>| json!({ "external_id": x });
+        ctx.emit("case_external_id_set", Some(case.id), None, shown(&old_external_id), shown(&case.external_id))?;
+    }
+    Ok(())
+}
+
+/// A case's external id: trimmed, at most 200 characters, held by no other case (empty
+/// means none).
+fn checked_external_id(ctx: &Ctx, external_id: Option<String>, this: Option<Uuid>) -> Result<Option<String>> {
+    let Some(x) = external_id.map(|x| x.trim().to_string()).filter(|x| !x.is_empty()) else {
+        return Ok(None);
+    };
+    if x.chars().count() > 200 {
+        return Err(Error::field("external_id", "must be at most 200 characters"));
+    }
+    match ctx.tx.case_by_external_id(&x)? {
+        Some(other) if Some(other.id) != this => {
+            Err(Error::field("external_id", format!("'{x}' already belongs to case {}", other.reference)))
+        }
+        _ => Ok(Some(x)),
+    }
 }
 
 /// A person moves the case along its status set. Entering a closed status closes the
@@ -229,6 +267,11 @@ pub fn change_status(ctx: &mut Ctx, case_id: Uuid, to: &str, reason: Option<Stri
 pub fn add_note(ctx: &mut Ctx, case_id: Uuid, body: String) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
     let case = ctx.case(case_id)?;
+    write_note(ctx, &case, body)
+}
+
+/// A note by the actor, whoever may write it (checked by the caller).
+pub(super) fn write_note(ctx: &mut Ctx, case: &Case, body: String) -> Result<()> {
     let body = body.trim().to_string();
     if body.is_empty() || body.chars().count() > TEXT_MAX {
         return Err(Error::field("body", format!("a note must be 1 to {TEXT_MAX} characters")));

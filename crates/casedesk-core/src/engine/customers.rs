@@ -10,8 +10,12 @@ use uuid::Uuid;
 
 /// What every user must be, whether created or changed.
 fn check_user(user: &User) -> Result<()> {
-    if user.id.trim().is_empty() || user.id.contains(char::is_whitespace) || user.id == "system" {
-        return Err(Error::field("id", "must be a non-empty user name without spaces (and not 'system')"));
+    let reserved = ["system", super::permissions::WEB_ACTOR].contains(&user.id.as_str()) || user.id.contains(':');
+    if user.id.trim().is_empty() || user.id.contains(char::is_whitespace) || reserved {
+        return Err(Error::field(
+            "id",
+            "must be a non-empty user name without spaces or ':' (and not 'system' or 'web')",
+        ));
     }
     if user.name.trim().is_empty() {
         return Err(Error::field("name", "must not be empty"));
@@ -213,4 +217,110 @@ pub fn update(
     after.updated_at = ctx.now;
     ctx.tx.put_customer(&after)?;
     ctx.emit("customer_updated", None, None, json!(before), json!(after))
+}
+
+/// Rows one import may hold.
+pub const IMPORT_MAX_ROWS: usize = 50_000;
+const IMPORT_COLUMNS: [&str; 4] = ["name", "email", "phone", "external_id"];
+
+/// Customers from CSV (see `Command::ImportCustomers`). The header must name known
+/// columns only, or nothing is imported; each row then goes in whole or not at all, and
+/// a refused row is reported as "line N: field: rule".
+pub fn import(ctx: &mut Ctx, csv_text: &str) -> Result<()> {
+    require(ctx.actor, Action::WorkCases)?;
+    let defs = parse_fields(ctx.tx.setting(FIELDS_KEY)?)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::field("csv", format!("the header row cannot be read: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if !header.iter().any(|h| h == "name") {
+        return Err(Error::field("csv", "the header row must name a 'name' column"));
+    }
+    let mut seen_columns = std::collections::HashSet::new();
+    for h in &header {
+        if !IMPORT_COLUMNS.contains(&h.as_str()) && !defs.iter().any(|d| &d.id == h) {
+            let extra: Vec<&str> = defs.iter().map(|d| d.id.as_str()).collect();
+            return Err(Error::field(
+                "csv",
+                format!(
+                    "unknown column '{h}'; columns are {} and the profile's fields ({})",
+                    IMPORT_COLUMNS.join(", "),
+                    if extra.is_empty() { "none defined".to_string() } else { extra.join(", ") }
+                ),
+            ));
+        }
+        if !seen_columns.insert(h.as_str()) {
+            return Err(Error::field("csv", format!("column '{h}' appears twice")));
+        }
+    }
+    let mut external_ids: std::collections::HashMap<String, u64> = Default::default();
+    for (i, record) in reader.records().enumerate() {
+        if i >= IMPORT_MAX_ROWS {
+            return Err(Error::field("csv", format!("at most {IMPORT_MAX_ROWS} rows at a time")));
+        }
+        let line = record.as_ref().map(|r| r.position().map_or(i as u64 + 2, |p| p.line())).unwrap_or(i as u64 + 2);
+        let row = match record {
+            Ok(r) => r,
+            Err(e) => {
+                ctx.warnings.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let cell = |name: &str| -> Option<String> {
+            header.iter().position(|h| h == name).and_then(|i| row.get(i)).filter(|v| !v.is_empty()).map(String::from)
+        };
+        let extra: Map<String, Value> = defs
+            .iter()
+            .filter_map(|d| cell(&d.id).map(|v| (d.id.clone(), crate::fields::from_form_text(d, &v))))
+            .collect();
+        let external_id = cell("external_id");
+        if let Some(x) = &external_id {
+            if let Some(first) = external_ids.insert(x.clone(), line) {
+                ctx.warnings.push(format!("line {line}: external_id: '{x}' is also on line {first}"));
+                continue;
+            }
+        }
+        let known = match &external_id {
+            Some(x) => ctx.tx.customer_by_external_id(x)?,
+            None => None,
+        };
+        let (name, email, phone) = (cell("name").unwrap_or_default(), cell("email"), cell("phone"));
+        let has_extra = header.iter().any(|h| defs.iter().any(|d| &d.id == h));
+        let outcome = ctx.attempt(|ctx| match known {
+            Some(id) => update(ctx, id, Some(name), email, phone, None, has_extra.then_some(extra)),
+            None => create(ctx, name, email, phone, external_id, extra),
+        });
+        if let Err(e) = outcome {
+            ctx.warnings.push(format!("line {line}: {e}"));
+        }
+    }
+    ctx.created_id = None;
+    Ok(())
+}
+
+/// What an import did: how many customers it made and changed, and the rows it left out.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct ImportReport {
+    pub created: u32,
+    pub updated: u32,
+    /// "line N: field: rule", one per row left out.
+    pub rejected: Vec<String>,
+}
+
+impl super::Engine {
+    /// Imports customers from CSV (see `Command::ImportCustomers`) and says what it did.
+    pub fn import_customers(&self, actor: &crate::model::Actor, csv: String) -> Result<ImportReport> {
+        let done = self.execute(actor, crate::Command::ImportCustomers { csv })?;
+        let count = |kind: &str| done.events.iter().filter(|e| e.kind == kind).count() as u32;
+        Ok(ImportReport {
+            created: count("customer_created"),
+            updated: count("customer_updated"),
+            rejected: done.warnings,
+        })
+    }
 }

@@ -15,6 +15,7 @@ pub(crate) mod merge;
 mod notifications;
 pub mod permissions;
 mod plan;
+mod portal;
 mod references;
 pub mod replica;
 mod reports;
@@ -41,7 +42,9 @@ pub use access::TokenKind;
 pub use attachments::sanitise_file_name;
 pub use automation::{RuleTrial, TrialSubject};
 pub use catalogue::{CaseTypeSource, Catalogue, QueueEntry, StaffMember};
+pub use customers::ImportReport;
 pub use notifications::NotificationCentre;
+pub use portal::{FormFile, PortalCase, PortalLink, WebForm, MAX_FORM_FILES};
 pub use replica::{sync_once, ConflictRecord, HubLink, SyncRound, SyncStatus};
 pub use reports::{Board, HistoricalReport};
 pub use routing::RouteTarget;
@@ -386,6 +389,7 @@ impl Engine {
             return Err(Error::field(field, "must not contain NUL characters"));
         }
         let actor = &effective_actor(tx, actor)?;
+        permissions::require_command(actor, &command)?;
         let mut ctx = Ctx::new(tx, actor, self);
         ctx.origin = origin;
         dispatch(&mut ctx, command)?;
@@ -567,6 +571,7 @@ impl Engine {
                 attachments: db.attachments_of_case(id)?,
                 interactions: db.interactions_of_case(id)?,
                 history,
+                customer_author: case.customer_id.map(|c| permissions::customer_actor(c).user_id),
                 customer,
                 links,
                 case,
@@ -718,6 +723,9 @@ fn effective_actor(tx: &Tx, actor: &Actor) -> Result<Actor> {
     if actor.user_id == "system" {
         return Ok(Actor::system());
     }
+    if let Some(public) = permissions::public_actor(tx, &actor.user_id)? {
+        return Ok(public);
+    }
     match tx.user(&actor.user_id)? {
         Some(user) => Ok(Actor { user_id: user.id, roles: user.roles }),
         None => Err(Error::Forbidden {
@@ -766,6 +774,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
             priority,
             interaction_id,
             contact,
+            external_id,
         } => cases::create(
             ctx,
             cases::NewCase {
@@ -778,9 +787,21 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
                 priority,
                 interaction_id,
                 contact,
+                external_id,
             },
         ),
-        UpdateCaseFields { case_id, fields } => cases::update_fields(ctx, case_id, fields),
+        UpdateCaseFields { case_id, fields, external_id } => cases::update_fields(ctx, case_id, fields, external_id),
+        ImportCustomers { csv } => customers::import(ctx, &csv),
+        SubmitCaseForm { form } => portal::submit_form(ctx, form),
+        RequestPortalLink { email, portal_url } => portal::request_link(ctx, &email, &portal_url),
+        OpenPortalSession { link_token, session_digest, expires_at } => {
+            portal::open_session(ctx, &link_token, &session_digest, expires_at)
+        }
+        ClosePortalSession { session_digest } => portal::close_session(ctx, &session_digest),
+        AddCustomerComment { case_id, body } => portal::add_comment(ctx, case_id, body),
+        AddCustomerDocument { case_id, file_name, content_type, content } => {
+            portal::add_document(ctx, case_id, &file_name, &content_type, &content)
+        }
         ChangeCaseStatus { case_id, status, reason } => cases::change_status(ctx, case_id, &status, reason),
         AssignTask { task_id, assignee } => tasks::assign(ctx, task_id, &assignee),
         StartTask { task_id } => tasks::start(ctx, task_id),

@@ -305,7 +305,7 @@ impl Engine {
                 kinds: crate::notify::mutable_kinds().into_iter().map(String::from).collect(),
                 rules: if admin { store::notification_rules(conn)? } else { vec![] },
                 channels: if admin { Some(channel_settings(db)?.redacted()) } else { None },
-                deliveries: if admin { store::delivery_log(conn, None, 50)? } else { vec![] },
+                deliveries: if admin { store::delivery_log(conn, None, None, 50)? } else { vec![] },
             })
         })
     }
@@ -324,8 +324,24 @@ impl Engine {
                 let settings = channel_settings(&db)?;
                 let until = now + chrono::Duration::seconds(CLAIM_SECONDS);
                 let channels = configured(&settings);
-                let batch =
-                    db.write(|tx| tx.claim_due_deliveries(&channels, now, &claim, until, left.min(CLAIM_BATCH)))?;
+                let (batch, key) = db.write(|tx| {
+                    let batch = tx.claim_due_deliveries(&channels, now, &claim, until, left.min(CLAIM_BATCH))?;
+                    let key = match batch.iter().any(|d| d.rule_id == super::portal::SIGN_IN) {
+                        true => Some(super::portal::link_key(tx)?),
+                        false => None,
+                    };
+                    Ok((batch, key))
+                })?;
+                // A sign-in link is sealed only as it leaves (the stored row holds its id).
+                let batch: Vec<Delivery> = batch
+                    .into_iter()
+                    .map(|mut d| {
+                        if let (Some(key), true) = (&key, d.rule_id == super::portal::SIGN_IN) {
+                            d.body = super::portal::seal_sign_in_link(key, &d.body);
+                        }
+                        d
+                    })
+                    .collect();
                 (batch, settings)
             };
             if batch.is_empty() {
@@ -368,7 +384,27 @@ impl Engine {
 
     /// The newest deliveries first, optionally only those of one status (e.g. "dead").
     pub fn delivery_log(&self, status: Option<&str>, limit: u32) -> Result<Vec<DeliveryLogEntry>> {
-        self.read(|db| store::delivery_log(db.connection_ref(), status, limit))
+        self.read(|db| store::delivery_log(db.connection_ref(), status, None, limit))
+    }
+
+    /// The latest webhook deliveries with their status and last error (admins), for an
+    /// integrator to see what reached them.
+    pub fn webhook_deliveries(
+        &self,
+        actor: &crate::model::Actor,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryLogEntry>> {
+        require(actor, Action::Configure)?;
+        self.read(|db| store::delivery_log(db.connection_ref(), status, Some(Channel::Webhook), limit.min(500)))
+    }
+
+    /// The webhook subscriptions (rules of the webhook channel), URLs' queries hidden
+    /// (admins).
+    pub fn webhook_rules(&self, actor: &crate::model::Actor) -> Result<Vec<NotificationRule>> {
+        require(actor, Action::Configure)?;
+        let rules = self.read(|db| store::notification_rules(db.connection_ref()))?;
+        Ok(rules.iter().filter(|r| r.channel == Channel::Webhook).map(NotificationRule::redacted).collect())
     }
 
     pub fn notification_rules(&self) -> Result<Vec<NotificationRule>> {

@@ -1,7 +1,95 @@
 //! Who may do what: the one place the engine's permission rules live.
 
+use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::model::{Actor, Role, Task, User};
+use crate::store::Tx;
+use uuid::Uuid;
+
+/// The hub's public pages (the web form, the portal's sign-in) act as this. It may only
+/// capture cases and sign customers in (`require_command`).
+pub const WEB_ACTOR: &str = "web";
+/// A customer signed in to the status portal acts as `customer:<id>`, on their own cases.
+const CUSTOMER_PREFIX: &str = "customer:";
+
+pub fn customer_actor(id: Uuid) -> Actor {
+    Actor { user_id: format!("{CUSTOMER_PREFIX}{id}"), roles: vec![] }
+}
+
+/// The customer an actor is, if it is one.
+pub fn acting_customer(actor: &Actor) -> Option<Uuid> {
+    actor.user_id.strip_prefix(CUSTOMER_PREFIX).and_then(|id| Uuid::try_parse(id).ok())
+}
+
+/// A person of the workspace (a user), not the engine, the web form or a customer.
+pub fn is_staff(actor: &Actor) -> bool {
+    actor.user_id != "system" && actor.user_id != WEB_ACTOR && acting_customer(actor).is_none()
+}
+
+/// The web form's or a customer's actor, as the workspace knows them (a customer must
+/// exist); none for anyone else.
+pub(super) fn public_actor(tx: &Tx, user_id: &str) -> Result<Option<Actor>> {
+    if user_id == WEB_ACTOR {
+        return Ok(Some(Actor { user_id: WEB_ACTOR.into(), roles: vec![] }));
+    }
+    if !user_id.starts_with(CUSTOMER_PREFIX) {
+        return Ok(None);
+    }
+    let actor = Actor { user_id: user_id.into(), roles: vec![] };
+    match acting_customer(&actor) {
+        Some(id) if tx.customer(id)?.is_some() => Ok(Some(actor)),
+        _ => Err(Error::Forbidden {
+            actor: user_id.into(),
+            action: "act in this workspace".into(),
+            rule: "the customer does not exist".into(),
+        }),
+    }
+}
+
+/// Which commands each kind of actor may run at all: the web form only its own, a
+/// customer only comments and documents, staff none of either (the engine's own
+/// actor any). The command's rules then apply as for everyone.
+pub fn require_command(actor: &Actor, command: &Command) -> Result<()> {
+    use Command::*;
+    let public = matches!(
+        command,
+        SubmitCaseForm { .. } | RequestPortalLink { .. } | OpenPortalSession { .. } | ClosePortalSession { .. }
+    );
+    let customer = matches!(command, AddCustomerComment { .. } | AddCustomerDocument { .. });
+    let (ok, rule) = if actor.user_id == "system" {
+        (true, "")
+    } else if actor.user_id == WEB_ACTOR {
+        (public, "the web form only captures cases and signs customers in")
+    } else if acting_customer(actor).is_some() {
+        (customer, "a customer only comments on and adds documents to their own cases")
+    } else {
+        (!public && !customer, "this is done by the hub's web form or portal, for customers")
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Error::Forbidden { actor: actor.user_id.clone(), action: "run this command".into(), rule: rule.into() })
+}
+
+/// The web form's own commands (or the engine's).
+pub fn require_public(actor: &Actor) -> Result<()> {
+    if actor.user_id == WEB_ACTOR || actor.user_id == "system" {
+        return Ok(());
+    }
+    Err(Error::Forbidden {
+        actor: actor.user_id.clone(),
+        action: "capture a case or sign a customer in".into(),
+        rule: "only the hub's web form does this".into(),
+    })
+}
+
+pub fn customers_only(actor: &Actor) -> Error {
+    Error::Forbidden {
+        actor: actor.user_id.clone(),
+        action: "comment as a customer".into(),
+        rule: "only a customer signed in to the portal does this".into(),
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
@@ -21,9 +109,11 @@ pub fn require(actor: &Actor, action: Action) -> Result<()> {
         Action::ReadConfiguration => {
             (actor.has(Role::Admin) || actor.has(Role::Supervisor), "the configuration is for supervisors and admins")
         }
-        Action::WorkCases => {
-            (actor.has(Role::Agent) || actor.has(Role::Supervisor), "case work needs the agent or supervisor role")
-        }
+        // The web form captures cases and their customers (and nothing else: `require_command`).
+        Action::WorkCases => (
+            actor.has(Role::Agent) || actor.has(Role::Supervisor) || actor.user_id == WEB_ACTOR,
+            "case work needs the agent or supervisor role",
+        ),
         Action::AssignOthers => (actor.has(Role::Supervisor), "only a supervisor may assign work to others"),
     };
     if ok {

@@ -11,24 +11,31 @@ use ts_rs::TS;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NotifyEvent {
     Created,
+    /// The case's fields, external id, notes or attachments changed (a customer's
+    /// comment among them).
+    Updated,
     AssignmentChanged,
     StatusChanged,
     AtRisk,
     Breached,
     Escalated,
+    TaskCompleted,
     Closed,
 }
 
 impl NotifyEvent {
-    pub const ALL: [NotifyEvent; 7] = [
+    pub const ALL: [NotifyEvent; 9] = [
         NotifyEvent::Created,
+        NotifyEvent::Updated,
         NotifyEvent::AssignmentChanged,
         NotifyEvent::StatusChanged,
         NotifyEvent::AtRisk,
         NotifyEvent::Breached,
         NotifyEvent::Escalated,
+        NotifyEvent::TaskCompleted,
         NotifyEvent::Closed,
     ];
 
@@ -37,6 +44,8 @@ impl NotifyEvent {
     pub fn of(event_kind: &str) -> Option<NotifyEvent> {
         Some(match event_kind {
             "case_created" => NotifyEvent::Created,
+            "case_fields_updated" | "case_external_id_set" | "note_added" | "attachment_added" => NotifyEvent::Updated,
+            "task_completed" => NotifyEvent::TaskCompleted,
             "task_assigned" | "task_requeued" => NotifyEvent::AssignmentChanged,
             "case_status_changed" | "case_reopened" => NotifyEvent::StatusChanged,
             "case_at_risk" | "task_at_risk" => NotifyEvent::AtRisk,
@@ -51,6 +60,8 @@ impl NotifyEvent {
     pub fn event_kinds(self) -> &'static [&'static str] {
         match self {
             NotifyEvent::Created => &["case_created"],
+            NotifyEvent::Updated => &["case_fields_updated", "case_external_id_set", "note_added", "attachment_added"],
+            NotifyEvent::TaskCompleted => &["task_completed"],
             NotifyEvent::AssignmentChanged => &["task_assigned", "task_requeued"],
             NotifyEvent::StatusChanged => &["case_status_changed", "case_reopened"],
             NotifyEvent::AtRisk => &["case_at_risk", "task_at_risk"],
@@ -63,6 +74,8 @@ impl NotifyEvent {
     pub fn as_str(self) -> &'static str {
         match self {
             NotifyEvent::Created => "created",
+            NotifyEvent::Updated => "updated",
+            NotifyEvent::TaskCompleted => "task_completed",
             NotifyEvent::AssignmentChanged => "assignment_changed",
             NotifyEvent::StatusChanged => "status_changed",
             NotifyEvent::AtRisk => "at_risk",

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 /// The variables under `case.`.
 pub const CASE_VARIABLES: &[&str] = &[
     "reference",
+    "external_id",
     "type",
     "description",
     "subject",
@@ -170,16 +171,21 @@ fn local(at: DateTime<Utc>, zone: Tz, format: &str) -> String {
     at.with_timezone(&zone).format(format).to_string()
 }
 
+/// When the case's SLA is due, as people read it ("2026-11-26 11:00 CET"), or "paused".
+pub fn sla_target(case: &Case, zone: Tz) -> String {
+    match &case.sla {
+        Some(c) if c.paused_since.is_some() => "paused".to_string(),
+        Some(c) => c.due_at.map(|d| local(d, zone, "%Y-%m-%d %H:%M %Z")).unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
 /// The variables of a notification about `s`, in the shape [`check`] allows. Every form
 /// field of the case type is there (empty when not filled), so optional fields render.
 pub fn variables(s: &Subject) -> Value {
     let (case, def, zone) = (s.case, s.def, s.zone);
     let status = def.statuses.list.iter().find(|st| st.id == case.status).map(|st| st.label.as_str());
-    let target = match &case.sla {
-        Some(c) if c.paused_since.is_some() => "paused".to_string(),
-        Some(c) => c.due_at.map(|d| local(d, zone, "%Y-%m-%d %H:%M %Z")).unwrap_or_default(),
-        None => String::new(),
-    };
+    let target = sla_target(case, zone);
     let assignee = s.assignee_name.or(s.task.and_then(|t| t.assignee.as_deref())).unwrap_or_default();
     let mut fields: Map<String, Value> = def.fields.iter().map(|f| (f.id.clone(), json!(""))).collect();
     for (k, v) in &case.fields {
@@ -188,6 +194,7 @@ pub fn variables(s: &Subject) -> Value {
     json!({
         "case": {
             "reference": case.reference,
+            "external_id": case.external_id.clone().unwrap_or_default(),
             "type": def.name,
             "description": case.description,
             "subject": case.subject,

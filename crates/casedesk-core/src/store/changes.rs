@@ -20,6 +20,9 @@ use std::collections::BTreeMap;
 /// content (which travels on its own, not in pulls).
 pub const LOCAL_TABLES: &[&str] = &[
     "attachment_contents",
+    "local_secrets",
+    "portal_links",
+    "portal_sessions",
     "access_tokens",
     "credentials",
     "outbox_cursors",

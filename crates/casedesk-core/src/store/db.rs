@@ -482,6 +482,18 @@ impl Db {
         rows::case_summaries(&self.conn, limit, offset)
     }
 
+    /// The id of every published case type.
+    pub fn latest_case_type_ids(&self) -> Result<Vec<String>> {
+        let mut st =
+            self.conn.prepare_cached("SELECT DISTINCT case_type FROM case_type_versions ORDER BY case_type")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<super::sql::Result<_>>()?)
+    }
+
+    pub fn latest_case_type(&self, case_type: &str) -> Result<Option<(u32, String)>> {
+        rows::latest_case_type(&self.conn, case_type)
+    }
+
     pub fn search_case_summaries(&self, query: Option<&str>, limit: u32, offset: u32) -> Result<Vec<CaseSummary>> {
         rows::search_case_summaries(&self.conn, query, limit, offset)
     }

@@ -475,7 +475,35 @@ CREATE TABLE sign_in_attempts (
 CREATE INDEX sign_in_attempts_name ON sign_in_attempts(name_key, at);
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+const V13: &str = r#"
+-- A case's id in an outside system (a CRM), so that system finds and updates its cases.
+ALTER TABLE cases ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX cases_external_id ON cases(external_id) WHERE external_id IS NOT NULL;
+
+-- The customer status portal (the hub's): sign-in links sent by email, each used once
+-- before it expires, and the sessions they open (digests only). Never replicated.
+CREATE TABLE portal_links (
+    id          BLOB    PRIMARY KEY,
+    customer_id BLOB    NOT NULL REFERENCES customers(id),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+);
+CREATE TABLE portal_sessions (
+    session_digest TEXT    PRIMARY KEY,  -- hex SHA-256 of the session cookie
+    customer_id    BLOB    NOT NULL REFERENCES customers(id),
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX portal_sessions_expiry ON portal_sessions(expires_at);
+-- Keys this workspace keeps to itself (the one that seals portal sign-in links).
+CREATE TABLE local_secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

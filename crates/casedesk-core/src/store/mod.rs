@@ -12,6 +12,7 @@ mod db;
 pub mod intents;
 pub mod migrations;
 pub mod notifications;
+pub mod portal;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod reports;

@@ -76,13 +76,19 @@ pub fn pending_desktop(conn: &Conn, user: &str, limit: u32) -> Result<Vec<(Deliv
     Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-/// The newest deliveries first, optionally of one status.
-pub fn delivery_log(conn: &Conn, status: Option<&str>, limit: u32) -> Result<Vec<DeliveryLogEntry>> {
+/// The newest deliveries first, optionally of one status and one channel.
+pub fn delivery_log(
+    conn: &Conn,
+    status: Option<&str>,
+    channel: Option<Channel>,
+    limit: u32,
+) -> Result<Vec<DeliveryLogEntry>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {DELIVERY_COLUMNS}, status, last_error, created_at, sent_at, next_attempt_at FROM deliveries
-         WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
+         WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) AND (CAST(?3 AS TEXT) IS NULL OR channel = ?3)
+         ORDER BY id DESC LIMIT ?2"
     ))?;
-    let rows = st.query_map(params![status, limit], |r| {
+    let rows = st.query_map(params![status, limit, channel.map(|c| c.as_str())], |r| {
         Ok(DeliveryLogEntry {
             delivery: delivery_from_row(r)?,
             status: r.get(8)?,

@@ -14,6 +14,17 @@ const SCHEMA: &[(i64, &str)] = &[
         "CREATE TABLE sign_in_attempts (name_key TEXT COLLATE \"C\" NOT NULL, at BIGINT NOT NULL);
          CREATE INDEX sign_in_attempts_name ON sign_in_attempts(name_key, at)",
     ),
+    (
+        13,
+        "ALTER TABLE cases ADD COLUMN external_id TEXT COLLATE \"C\";
+         CREATE UNIQUE INDEX cases_external_id ON cases(external_id) WHERE external_id IS NOT NULL;
+         CREATE TABLE portal_links (id BYTEA PRIMARY KEY, customer_id BYTEA NOT NULL REFERENCES customers(id),
+             created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT);
+         CREATE TABLE portal_sessions (session_digest TEXT COLLATE \"C\" PRIMARY KEY,
+             customer_id BYTEA NOT NULL REFERENCES customers(id), created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+         CREATE INDEX portal_sessions_expiry ON portal_sessions(expires_at);
+         CREATE TABLE local_secrets (name TEXT COLLATE \"C\" PRIMARY KEY, value BYTEA NOT NULL)",
+    ),
 ];
 
 /// The session lock held while the schema is brought up to date.

@@ -30,7 +30,7 @@ pub(super) fn enum_str<T: serde::Serialize>(v: &T) -> String {
 }
 
 pub const CASE_COLUMNS: &str = "c.id, c.reference, c.case_type, c.type_version, v.name, c.status, c.status_category, c.stage, \
-     c.priority, c.owner, c.customer_id, c.intent, c.subject, c.description, c.fields, c.created_at, c.updated_at, c.closed_at, c.sla";
+     c.priority, c.owner, c.customer_id, c.intent, c.subject, c.description, c.fields, c.created_at, c.updated_at, c.closed_at, c.sla, c.external_id";
 
 pub fn case_from_row(r: &Row) -> super::sql::Result<Case> {
     Ok(Case {
@@ -53,6 +53,7 @@ pub fn case_from_row(r: &Row) -> super::sql::Result<Case> {
         updated_at: from_millis(r.get(16)?),
         closed_at: opt_time(r.get(17)?),
         sla: r.get::<_, Option<String>>(18)?.and_then(|s| serde_json::from_str(&s).ok()),
+        external_id: r.get(19)?,
     })
 }
 
@@ -113,9 +114,9 @@ pub fn tasks_of_case(conn: &Conn, case_id: Uuid) -> Result<Vec<Task>> {
     Ok(rows.collect::<super::sql::Result<_>>()?)
 }
 
-const CUSTOMER_COLUMNS: &str = "id, name, email, phone, external_id, extra, created_at, updated_at";
+pub(super) const CUSTOMER_COLUMNS: &str = "id, name, email, phone, external_id, extra, created_at, updated_at";
 
-fn customer_from_row(r: &Row) -> super::sql::Result<Customer> {
+pub(super) fn customer_from_row(r: &Row) -> super::sql::Result<Customer> {
     Ok(Customer {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -332,4 +333,14 @@ pub fn search_case_summaries(conn: &Conn, query: Option<&str>, limit: u32, offse
         })
     })?;
     Ok(rows.collect::<super::sql::Result<_>>()?)
+}
+
+/// The latest published version of a case type, with its source's hash.
+pub fn latest_case_type(conn: &Conn, case_type: &str) -> Result<Option<(u32, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT version, source_hash FROM case_type_versions WHERE case_type = ?1 ORDER BY version DESC LIMIT 1",
+        )?
+        .query_row([case_type], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }

@@ -44,10 +44,7 @@ impl<'c> Tx<'c> {
     // ---- case types -------------------------------------------------------------
 
     pub fn latest_case_type(&self, case_type: &str) -> Result<Option<(u32, String)>> {
-        Ok(self
-            .prepare_cached("SELECT version, source_hash FROM case_type_versions WHERE case_type = ?1 ORDER BY version DESC LIMIT 1")?
-            .query_row([case_type], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
+        super::rows::latest_case_type(self, case_type)
     }
 
     /// Every case type with its latest version.
@@ -351,11 +348,11 @@ impl<'c> Tx<'c> {
     pub fn put_case(&self, c: &Case) -> Result<()> {
         self.prepare_cached(
             "INSERT INTO cases (id, reference, case_type, type_version, status, status_category, stage, priority, owner,
-                customer_id, intent, subject, description, fields, created_at, updated_at, closed_at, sla)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                customer_id, intent, subject, description, fields, created_at, updated_at, closed_at, sla, external_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
              ON CONFLICT(id) DO UPDATE SET status = ?5, status_category = ?6, stage = ?7, priority = ?8, owner = ?9,
                 customer_id = ?10, intent = ?11, subject = ?12, description = ?13, fields = ?14, updated_at = ?16,
-                closed_at = ?17, sla = ?18",
+                closed_at = ?17, sla = ?18, external_id = ?19",
         )?
         .execute(params![
             c.id,
@@ -375,7 +372,8 @@ impl<'c> Tx<'c> {
             to_millis(c.created_at),
             to_millis(c.updated_at),
             c.closed_at.map(to_millis),
-            c.sla.as_ref().map(serde_json::to_string).transpose()?
+            c.sla.as_ref().map(serde_json::to_string).transpose()?,
+            c.external_id
         ])
         .map_err(|e| match e {
             e if e.is_unique_violation() => {

@@ -159,6 +159,7 @@ pub fn new_case(subject: &str) -> Command {
         priority: None,
         interaction_id: None,
         contact: None,
+        external_id: None,
     }
 }
 
@@ -253,6 +254,7 @@ impl World {
                 priority: None,
                 interaction_id: None,
                 contact: None,
+                external_id: None,
             },
         )?;
         Ok(created(&r))

@@ -43,6 +43,7 @@ fn command(rng: &mut rand::rngs::StdRng, engine: &Engine, user: &str, n: i64) ->
             priority: None,
             interaction_id: None,
             contact: None,
+            external_id: None,
         });
     }
     let case = &cases[rng.random_range(0..cases.len())];
