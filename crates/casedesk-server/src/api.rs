@@ -208,6 +208,13 @@ pub async fn list_cases(
         ));
     }
     let engine = hub.engine.clone();
+    if page.external_id.as_ref().is_some_and(|x| x.chars().count() > 200) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "external_id: must be at most 200 characters",
+        ));
+    }
     if let Some(x) = page.external_id {
         return blocking(move || engine.case_summary_by_external_id(&caller.user, &x))
             .await

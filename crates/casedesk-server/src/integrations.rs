@@ -294,9 +294,12 @@ pub async fn webhook_deliveries(
     query: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Vec<WebhookDelivery>>, ApiError> {
     let Query(q) = query?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 500"));
+    }
     let engine = hub.engine.clone();
-    let log = blocking(move || engine.webhook_deliveries(&caller.actor(), q.status.as_deref(), q.limit.unwrap_or(50)))
-        .await?;
+    let log = blocking(move || engine.webhook_deliveries(&caller.actor(), q.status.as_deref(), limit)).await?;
     Ok(Json(
         log.into_iter()
             .map(|e| WebhookDelivery {
