@@ -31,10 +31,10 @@ async function freePort() {
   return port;
 }
 
-/** The first message to `to` whose text contains `needle`, waiting for the hub's sender. */
-async function mailTo(to, needle) {
+/** The first message to `to` whose text contains `needle` (and not `unlike`), waiting for the hub's sender. */
+async function mailTo(to, needle, unlike) {
   for (let i = 0; i < 150; i++) {
-    const found = mail.find((m) => m.to?.text.includes(to) && m.text.includes(needle));
+    const found = mail.find((m) => m.to?.text.includes(to) && m.text.includes(needle) && !(unlike && m.text.includes(unlike)));
     if (found) return found;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -168,12 +168,26 @@ test("a customer creates a case on the web form, follows it in the portal, and s
   await page.getByText("bank-statement.png").waitFor();
   await page.screenshot({ path: join(artifacts, "portal-case.png"), fullPage: true });
 
+  // Signing out ends the session on the hub: the cases page sends her to sign in again.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Follow your requests" }).waitFor();
+  await page.goto(`${base}/portal/cases`);
+  await page.getByRole("heading", { name: "Follow your requests" }).waitFor();
+
   // The link works once.
   await page.goto(link);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("does not work any more").waitFor();
 
   // Another customer's case is not found, exactly as one that does not exist.
+  await page.goto(`${base}/portal`);
+  await page.getByLabel("Email").fill("grace@example.com");
+  await page.getByRole("button", { name: "Send me a sign-in link" }).click();
+  await page.getByText("Check your email.").waitFor();
+  const again = (await mailTo("grace@example.com", "/portal/sign-in?token=", link)).text;
+  await page.goto(again.match(/http:\S+\/portal\/sign-in\?token=\S+/)[0]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "My requests" }).waitFor();
   const theirs = await page.goto(`${base}/portal/cases/${otherReference}`);
   assert.equal(theirs.status(), 404);
   await page.getByRole("heading", { name: "No such case" }).waitFor();

@@ -93,6 +93,19 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
+/// A page's `limit`: the default when left out, refused (422) outside 1 to `max`.
+pub(crate) fn page_size(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("limit: must be 1 to {max}"),
+        ));
+    }
+    Ok(limit)
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
@@ -193,10 +206,7 @@ pub async fn list_cases(
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<CaseSummary>>, ApiError> {
     let Query(page) = page?;
-    let limit = page.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 500"));
-    }
+    let limit = page_size(page.limit, 50, 500)?;
     if page.offset.is_some_and(|o| o > MAX_OFFSET) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "offset: must be 0 to 1000000"));
     }

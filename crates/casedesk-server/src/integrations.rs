@@ -2,7 +2,7 @@
 //! their external ids, a CSV import of customers, and webhook subscriptions with their
 //! delivery log. Thin calls into the engine, as in `api.rs`.
 
-use crate::api::{blocking, Created};
+use crate::api::{blocking, page_size, Created};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::Hub;
@@ -45,10 +45,7 @@ pub async fn search_customers(
     query: Result<Query<CustomerQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Customer>>, ApiError> {
     let Query(q) = query?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 100"));
-    }
+    let limit = page_size(q.limit, 20, 100)?;
     let engine = hub.engine.clone();
     blocking(move || engine.search_customers(&caller.actor(), &q.q, limit)).await.map(Json)
 }
@@ -294,10 +291,7 @@ pub async fn webhook_deliveries(
     query: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Vec<WebhookDelivery>>, ApiError> {
     let Query(q) = query?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "limit: must be 1 to 500"));
-    }
+    let limit = page_size(q.limit, 50, 500)?;
     let engine = hub.engine.clone();
     let log = blocking(move || engine.webhook_deliveries(&caller.actor(), q.status.as_deref(), limit)).await?;
     Ok(Json(
