@@ -46,6 +46,9 @@ pub async fn search_customers(
 ) -> Result<Json<Vec<Customer>>, ApiError> {
     let Query(q) = query?;
     let limit = page_size(q.limit, 20, 100)?;
+    if !(1..=200).contains(&q.q.chars().count()) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "q: must be 1 to 200 characters"));
+    }
     let engine = hub.engine.clone();
     blocking(move || engine.search_customers(&caller.actor(), &q.q, limit)).await.map(Json)
 }
