@@ -2,7 +2,9 @@
 
 use crate::workspace::DeskState;
 use casedesk_core::casetype::CaseTypeDef;
-use casedesk_core::engine::{Board, Catalogue, ConflictRecord, HistoricalReport, NotificationCentre, SyncStatus};
+use casedesk_core::engine::{
+    Board, Catalogue, ConflictRecord, HistoricalReport, ImportReport, NotificationCentre, SyncStatus,
+};
 use casedesk_core::intent::IntentSuggestions;
 use casedesk_core::model::{AgentDesk, Case, CaseDetail, CaseSummary, WorkbinPage, WorkspaceInfo};
 use casedesk_core::reports::{Figure, ReportRange};
@@ -55,6 +57,13 @@ pub fn execute(state: State<DeskState>, command: Command) -> Reply<Executed> {
         hub.wake.notify_one();
     }
     Ok(done)
+}
+
+/// Customers from CSV (supervisors and admins), run as any command (a desk joined to a
+/// hub pushes it); the answer says what the import did here.
+#[tauri::command(async)]
+pub fn import_customers(state: State<DeskState>, csv: String) -> Reply<ImportReport> {
+    execute(state, Command::ImportCustomers { csv }).map(ImportReport::of)
 }
 
 /// Conflicts the signed-in person may see (their own; a supervisor's teams').

@@ -44,6 +44,7 @@ pub fn run() {
             commands::check_form,
             commands::catalogue,
             commands::search_customers,
+            commands::import_customers,
             commands::sync_status,
             commands::conflicts,
             commands::open_attachment,

@@ -1,7 +1,8 @@
 // An admin's configuration in the real window: ada edits the Technical case type's TOML
 // (a wrong value is refused with its line, then the next version is published), gives
 // the office calendar a badly written Monday (refused beside the day, then right), adds
-// a skill, creates a user and gives her a routing profile, and tightens a queue. Every
+// a skill, creates a user and gives her a routing profile, tightens a queue, and imports
+// customers from a CSV file (a bad row reported by its line). Every
 // refusal is the engine's, and nothing refused is saved.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -120,6 +121,16 @@ async function configure() {
   await press(driver, await found("queue-save"));
   await found("queue-done");
   writeFileSync(join(artifacts, "admin-queue.png"), await driver.takeScreenshot(), "base64");
+
+  // Customers from a CSV file: the good rows are imported, the bad one is reported by line.
+  await press(driver, await found("admin-tab-customers"));
+  const file = join(mkdtempSync(join(tmpdir(), "casedesk-e2e-csv-")), "customers.csv");
+  writeFileSync(file, "name,email,external_id,segment\nLin Wu,lin@example.com,CRM-7,gold\nNo Mail,not-an-address,CRM-8,\n");
+  await (await found("import-file")).sendKeys(file);
+  await press(driver, await found("import-run"));
+  await driver.wait(until.elementTextContains(await found("import-report"), "1 new, 0 changed, 1 left out"), 5000);
+  assert.match(await textOf("import-rejected"), /line 3: email: must be an email address/);
+  writeFileSync(join(artifacts, "admin-customers.png"), await driver.takeScreenshot(), "base64");
 
   // The desk's own list of case types shows the new name.
   await press(driver, await sheet.findElement(By.css("button.close")));

@@ -273,6 +273,9 @@ fn a_csv_import_takes_the_good_rows_updates_by_external_id_and_reports_the_rest(
     assert_eq!((ada[0].name.as_str(), ada[0].phone.as_deref()), ("Ada King", Some("+442079460001")));
     assert_eq!(ada[0].email.as_deref(), Some("ada@example.com"), "a column left out keeps its value");
 
+    let one = || Command::ImportCustomers { csv: "name\nZoe\n".into() };
+    assert!(matches!(w.engine.execute(&alex(), one()).unwrap_err(), Error::Forbidden { .. }), "agents do not import");
+    assert_eq!(w.engine.execute(&admin(), one()).unwrap().events.len(), 1, "admins do");
     let e = w.engine.execute(&sam(), Command::ImportCustomers { csv: "name,shoe_size\nX,42\n".into() }).unwrap_err();
     assert!(e.to_string().starts_with("csv: unknown column 'shoe_size'"), "{e}");
 }

@@ -138,7 +138,7 @@ pub async fn update_customer(
     Ok(Json(Created { id: customer_id.to_string(), reference: None }))
 }
 
-/// Imports customers from CSV (`text/csv`, at most 8 MiB; agents and supervisors). The
+/// Imports customers from CSV (`text/csv`, at most 8 MiB; supervisors and admins). The
 /// header names the columns: `name`, `email`, `phone`, `external_id` and the profile's
 /// extra fields. A row whose external id is known updates that customer; others create
 /// one. Rows that break a rule are left out and listed with their line; the rest are

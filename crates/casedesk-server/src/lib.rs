@@ -68,7 +68,7 @@ pub const ACCESS: &[(&str, &str, &[&str])] = &[
     ("get", "/api/customers", &["agent", "supervisor"]),
     ("post", "/api/customers", &["agent", "supervisor"]),
     ("patch", "/api/customers/{id}", &["agent", "supervisor"]),
-    ("post", "/api/customers/import", &["agent", "supervisor"]),
+    ("post", "/api/customers/import", &["supervisor", "admin"]),
     ("get", "/api/webhooks", &["admin"]),
     ("put", "/api/webhooks/{id}", &["admin"]),
     ("delete", "/api/webhooks/{id}", &["admin"]),

@@ -5,6 +5,7 @@ import type { Board } from "../bindings/Board";
 import type { Case } from "../bindings/Case";
 import type { FieldDef } from "../bindings/FieldDef";
 import type { FieldProblem } from "../bindings/FieldProblem";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { Figure } from "../bindings/Figure";
 import type { HistoricalReport } from "../bindings/HistoricalReport";
 import type { ReportRange } from "../bindings/ReportRange";
@@ -62,6 +63,8 @@ export const backend = {
   reportCases: (range: ReportRange, figure: Figure) => call<Case[]>("report_cases", { range, figure }),
   checkForm: (fields: FieldDef[], values: Record<string, unknown>) => call<FieldProblem[]>("check_form", { fields, values }),
   searchCustomers: (query: string, limit = 8) => call<Customer[]>("search_customers", { query, limit }),
+  /** Customers from CSV (a header row names the columns); what was made, changed and left out. */
+  importCustomers: (csv: string) => call<ImportReport>("import_customers", { csv }),
   catalogue: () => call<Catalogue>("catalogue"),
   exportReport: (range: ReportRange) => call<string>("export_report", { range }),
   syncStatus: () => call<SyncStatus>("sync_status"),

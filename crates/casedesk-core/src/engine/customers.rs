@@ -169,6 +169,19 @@ pub fn create(
     extra: Map<String, Value>,
 ) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
+    write_new(ctx, name, email, phone, external_id, extra)
+}
+
+/// A new customer, whoever may make it (checked by the caller): the profile's rules hold
+/// for everyone.
+fn write_new(
+    ctx: &mut Ctx,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    external_id: Option<String>,
+    extra: Map<String, Value>,
+) -> Result<()> {
     let name = name.trim().to_string();
     if name.is_empty() {
         return Err(Error::field("name", "must not be empty"));
@@ -193,6 +206,19 @@ pub fn update(
     extra: Option<Map<String, Value>>,
 ) -> Result<()> {
     require(ctx.actor, Action::WorkCases)?;
+    write_update(ctx, id, name, email, phone, external_id, extra)
+}
+
+/// A customer's changed profile, whoever may change it (checked by the caller).
+fn write_update(
+    ctx: &mut Ctx,
+    id: Uuid,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    external_id: Option<String>,
+    extra: Option<Map<String, Value>>,
+) -> Result<()> {
     let before = ctx.tx.customer(id)?.ok_or_else(|| Error::not_found("customer", id))?;
     let mut after = before.clone();
     if let Some(n) = name {
@@ -227,7 +253,7 @@ const IMPORT_COLUMNS: [&str; 4] = ["name", "email", "phone", "external_id"];
 /// columns only, or nothing is imported; each row then goes in whole or not at all, and
 /// a refused row is reported as "line N: field: rule".
 pub fn import(ctx: &mut Ctx, csv_text: &str) -> Result<()> {
-    require(ctx.actor, Action::WorkCases)?;
+    require(ctx.actor, Action::ImportCustomers)?;
     let defs = parse_fields(ctx.tx.setting(FIELDS_KEY)?)?;
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(csv_text.as_bytes());
     let header: Vec<String> = reader
@@ -290,8 +316,8 @@ pub fn import(ctx: &mut Ctx, csv_text: &str) -> Result<()> {
         let (name, email, phone) = (cell("name").unwrap_or_default(), cell("email"), cell("phone"));
         let has_extra = header.iter().any(|h| defs.iter().any(|d| &d.id == h));
         let outcome = ctx.attempt(|ctx| match known {
-            Some(id) => update(ctx, id, Some(name), email, phone, None, has_extra.then_some(extra)),
-            None => create(ctx, name, email, phone, external_id, extra),
+            Some(id) => write_update(ctx, id, Some(name), email, phone, None, has_extra.then_some(extra)),
+            None => write_new(ctx, name, email, phone, external_id, extra),
         });
         if let Err(e) = outcome {
             ctx.warnings.push(format!("line {line}: {e}"));
@@ -312,15 +338,17 @@ pub struct ImportReport {
     pub rejected: Vec<String>,
 }
 
+impl ImportReport {
+    /// What an executed `ImportCustomers` did (on a desk, the command's local run).
+    pub fn of(done: crate::Executed) -> ImportReport {
+        let count = |kind: &str| done.events.iter().filter(|e| e.kind == kind).count() as u32;
+        ImportReport { created: count("customer_created"), updated: count("customer_updated"), rejected: done.warnings }
+    }
+}
+
 impl super::Engine {
     /// Imports customers from CSV (see `Command::ImportCustomers`) and says what it did.
     pub fn import_customers(&self, actor: &crate::model::Actor, csv: String) -> Result<ImportReport> {
-        let done = self.execute(actor, crate::Command::ImportCustomers { csv })?;
-        let count = |kind: &str| done.events.iter().filter(|e| e.kind == kind).count() as u32;
-        Ok(ImportReport {
-            created: count("customer_created"),
-            updated: count("customer_updated"),
-            rejected: done.warnings,
-        })
+        self.execute(actor, crate::Command::ImportCustomers { csv }).map(ImportReport::of)
     }
 }

@@ -101,6 +101,8 @@ pub enum Action {
     WorkCases,
     /// Assign a task to someone other than oneself, or take one from someone.
     AssignOthers,
+    /// Bring in customers in bulk (a CSV import): supervisors and admins.
+    ImportCustomers,
 }
 
 pub fn require(actor: &Actor, action: Action) -> Result<()> {
@@ -115,6 +117,9 @@ pub fn require(actor: &Actor, action: Action) -> Result<()> {
             "case work needs the agent or supervisor role",
         ),
         Action::AssignOthers => (actor.has(Role::Supervisor), "only a supervisor may assign work to others"),
+        Action::ImportCustomers => {
+            (actor.has(Role::Supervisor) || actor.has(Role::Admin), "importing customers is for supervisors and admins")
+        }
     };
     if ok {
         Ok(())
@@ -126,6 +131,7 @@ pub fn require(actor: &Actor, action: Action) -> Result<()> {
                 Action::ReadConfiguration => "read the workspace configuration",
                 Action::WorkCases => "work on cases",
                 Action::AssignOthers => "assign work to others",
+                Action::ImportCustomers => "import customers",
             }
             .into(),
             rule: rule.into(),
