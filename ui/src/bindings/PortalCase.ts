@@ -13,6 +13,11 @@ export type PortalCase = { reference: string, type_name: string, subject: string
  */
 status: string, closed: boolean, created_at: string, updated_at: string, 
 /**
- * When the case is due under its SLA, in the SLA calendar's zone, or "paused".
+ * When it was opened, in the zone of the case type's SLA calendar (as every time
+ * the portal shows).
+ */
+opened: string, 
+/**
+ * When the case is due under its SLA, in the same zone, or "paused".
  */
 due: string, fields: Array<PortalField>, comments: Array<PortalComment>, documents: Array<PortalDocument>, };

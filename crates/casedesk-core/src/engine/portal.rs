@@ -87,7 +87,10 @@ pub struct PortalCase {
     pub closed: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// When the case is due under its SLA, in the SLA calendar's zone, or "paused".
+    /// When it was opened, in the zone of the case type's SLA calendar (as every time
+    /// the portal shows).
+    pub opened: String,
+    /// When the case is due under its SLA, in the same zone, or "paused".
     pub due: String,
     pub fields: Vec<PortalField>,
     pub comments: Vec<PortalComment>,
@@ -105,6 +108,8 @@ pub struct PortalField {
 #[ts(export)]
 pub struct PortalComment {
     pub at: DateTime<Utc>,
+    /// `at` as people read it, in the case's zone.
+    pub when: String,
     pub body: String,
 }
 
@@ -114,6 +119,8 @@ pub struct PortalDocument {
     pub file_name: String,
     pub size: u64,
     pub added_at: DateTime<Utc>,
+    /// `added_at` as people read it, in the case's zone.
+    pub when: String,
 }
 
 /// A sign-in link's parts, as the hub reads them from the address.
@@ -484,6 +491,7 @@ impl Engine {
             closed: case.closed_at.is_some(),
             created_at: case.created_at,
             updated_at: case.updated_at,
+            opened: template::local_time(case.created_at, zone),
             due: if case.closed_at.is_some() { String::new() } else { template::sla_target(case, zone) },
             fields: def
                 .fields
@@ -494,13 +502,22 @@ impl Engine {
             comments: notes
                 .into_iter()
                 .filter(|n| n.author == me)
-                .map(|n| PortalComment { at: n.created_at, body: n.body })
+                .map(|n| PortalComment {
+                    at: n.created_at,
+                    when: template::local_time(n.created_at, zone),
+                    body: n.body,
+                })
                 .collect(),
             // What they gave: on the form (as `web`) or signed in.
             documents: documents
                 .into_iter()
                 .filter(|a| a.added_by == me || a.added_by == permissions::WEB_ACTOR)
-                .map(|a| PortalDocument { file_name: a.file_name, size: a.size, added_at: a.added_at })
+                .map(|a| PortalDocument {
+                    when: template::local_time(a.added_at, zone),
+                    file_name: a.file_name,
+                    size: a.size,
+                    added_at: a.added_at,
+                })
                 .collect(),
         })
     }

@@ -171,11 +171,16 @@ fn local(at: DateTime<Utc>, zone: Tz, format: &str) -> String {
     at.with_timezone(&zone).format(format).to_string()
 }
 
+/// An instant as people read it, in `zone` ("2026-11-26 11:00 CET").
+pub fn local_time(at: DateTime<Utc>, zone: Tz) -> String {
+    local(at, zone, "%Y-%m-%d %H:%M %Z")
+}
+
 /// When the case's SLA is due, as people read it ("2026-11-26 11:00 CET"), or "paused".
 pub fn sla_target(case: &Case, zone: Tz) -> String {
     match &case.sla {
         Some(c) if c.paused_since.is_some() => "paused".to_string(),
-        Some(c) => c.due_at.map(|d| local(d, zone, "%Y-%m-%d %H:%M %Z")).unwrap_or_default(),
+        Some(c) => c.due_at.map(|d| local_time(d, zone)).unwrap_or_default(),
         None => String::new(),
     }
 }
