@@ -1,26 +1,12 @@
 // Starts tauri-driver and opens a WebDriver session on the real desktop binary.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Builder } from "selenium-webdriver";
+import { artifacts, freePort, root } from "../common.mjs";
 
-export const root = resolve(import.meta.dirname, "../..");
+export { artifacts, freePort, root };
 export const application = process.env.CASEDESK_BINARY ?? join(root, "target/debug/casedesk");
-export const artifacts = join(root, "target/test-artifacts");
-
-/** A port nothing listens on now (the system picks it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port, ms) {
   const deadline = Date.now() + ms;

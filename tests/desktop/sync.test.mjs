@@ -10,7 +10,7 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { openDesk, artifacts, press, root } from "./session.mjs";
+import { openDesk, artifacts, freePort, press, root } from "./session.mjs";
 
 const PASSWORD = "sync-test-demo-password";
 // The suite runs this file twice: with the hub on an SQLite file, then on the PostgreSQL
@@ -22,14 +22,6 @@ let cut; // the network between bea's desk and the hub
 let bea;
 let sam;
 let opened; // where the stand-in file viewer writes what it was asked to open
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A TCP relay to the hub that can be cut (every connection dropped) and joined again. */
 function relay(listenPort, targetPort) {

@@ -7,29 +7,19 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { SMTPServer } from "smtp-server";
 import { simpleParser } from "mailparser";
+import { artifacts, freePort, root } from "../common.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const artifacts = join(root, "target/e2e-artifacts");
 const PASSWORD = "web-test-demo-password";
 let hub;
 let base;
 let smtp;
 let browser;
 const mail = []; // every message the sink accepted, parsed
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The first message to `to` whose text contains `needle` (and not `unlike`), waiting for the hub's sender. */
 async function mailTo(to, needle, unlike) {

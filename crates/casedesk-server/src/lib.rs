@@ -189,7 +189,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(integrations::IMPORT_MAX_BYTES)),
         )
         // The customers' pages take HTML forms (with files), with limits of their own.
-        .merge(public::router())
+        .merge(public::router(hub.clone()))
         .with_state(hub)
 }
 

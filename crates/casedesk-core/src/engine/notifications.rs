@@ -324,24 +324,12 @@ impl Engine {
                 let settings = channel_settings(&db)?;
                 let until = now + chrono::Duration::seconds(CLAIM_SECONDS);
                 let channels = configured(&settings);
-                let (batch, key) = db.write(|tx| {
-                    let batch = tx.claim_due_deliveries(&channels, now, &claim, until, left.min(CLAIM_BATCH))?;
-                    let key = match batch.iter().any(|d| d.rule_id == super::portal::SIGN_IN) {
-                        true => Some(super::portal::link_key(tx)?),
-                        false => None,
-                    };
-                    Ok((batch, key))
+                let batch = db.write(|tx| {
+                    let mut batch = tx.claim_due_deliveries(&channels, now, &claim, until, left.min(CLAIM_BATCH))?;
+                    // A sign-in link is sealed only as it leaves (the stored row holds its id).
+                    super::portal::seal_outgoing(tx, &mut batch)?;
+                    Ok(batch)
                 })?;
-                // A sign-in link is sealed only as it leaves (the stored row holds its id).
-                let batch: Vec<Delivery> = batch
-                    .into_iter()
-                    .map(|mut d| {
-                        if let (Some(key), true) = (&key, d.rule_id == super::portal::SIGN_IN) {
-                            d.body = super::portal::seal_sign_in_link(key, &d.body);
-                        }
-                        d
-                    })
-                    .collect();
                 (batch, settings)
             };
             if batch.is_empty() {

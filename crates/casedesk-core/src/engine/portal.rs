@@ -6,7 +6,7 @@
 //! A sign-in link is `…/portal/sign-in?token=<link id>.<seal>`: the id is stored (with
 //! its customer, expiry and use), the seal is an HMAC of the id under a key this
 //! workspace keeps to itself (`local_secrets`). The delivery row, which desks replicate,
-//! holds only the id; the seal is added as the email leaves ([`seal_sign_in_link`]).
+//! holds only the id; the seal is added as the email leaves ([`seal_outgoing`]).
 
 use super::permissions::{self, acting_customer, require_public};
 use super::{attachments, cases, customers, Ctx, Engine};
@@ -140,12 +140,8 @@ fn sealer(key: &[u8]) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length")
 }
 
-fn portal_key(ctx: &Ctx) -> Result<Vec<u8>> {
-    link_key(ctx.tx)
-}
-
 /// The key that seals sign-in links, made the first time it is needed.
-pub(super) fn link_key(tx: &crate::store::Tx) -> Result<Vec<u8>> {
+fn link_key(tx: &crate::store::Tx) -> Result<Vec<u8>> {
     tx.local_secret(KEY, || rand::random::<[u8; 32]>().to_vec())
 }
 
@@ -336,8 +332,21 @@ pub fn request_link(ctx: &mut Ctx, email: &str, portal_url: &str) -> Result<()> 
     Ok(())
 }
 
+/// Seals the sign-in links among deliveries claimed for sending.
+pub(super) fn seal_outgoing(tx: &crate::store::Tx, batch: &mut [crate::notify::Delivery]) -> Result<()> {
+    let mut key = None;
+    for d in batch.iter_mut().filter(|d| d.rule_id == SIGN_IN) {
+        let key = match &key {
+            Some(k) => k,
+            None => key.insert(link_key(tx)?),
+        };
+        d.body = seal_sign_in_link(key, &d.body);
+    }
+    Ok(())
+}
+
 /// The body of a sign-in email as it leaves: the link's seal added after its id.
-pub(super) fn seal_sign_in_link(key: &[u8], body: &str) -> String {
+fn seal_sign_in_link(key: &[u8], body: &str) -> String {
     const AT: &str = "?token=";
     let Some(start) = body.find(AT).map(|i| i + AT.len()) else { return body.to_string() };
     let Some(id) = body.get(start..start + 32).and_then(|s| Uuid::try_parse(s).ok()) else {
@@ -356,7 +365,7 @@ pub fn open_session(ctx: &mut Ctx, link_token: &str, session_digest: &str, expir
         )
     };
     let link = PortalLink::parse(link_token).ok_or_else(refused)?;
-    let key = portal_key(ctx)?;
+    let key = link_key(ctx.tx)?;
     sealer(&key).chain_update(link.id.as_bytes()).verify_slice(&link.seal).map_err(|_| refused())?;
     let row = ctx.tx.portal_link(link.id)?.ok_or_else(refused)?;
     if row.used_at.is_some() || row.expires_at <= crate::clock::to_millis(ctx.now) {

@@ -3,7 +3,7 @@
 //! what was typed kept; a good form becomes a case (with its customer, web contact and
 //! files) and the page that gives its reference.
 
-use super::{engine_call, see_other, trouble, ClientAddress};
+use super::{engine_call, see_other, trouble};
 use crate::Hub;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -167,15 +167,7 @@ pub async fn show(State(hub): State<Arc<Hub>>, Path(case_type): Path<String>) ->
     }
 }
 
-pub async fn submit(
-    State(hub): State<Arc<Hub>>,
-    ClientAddress(address): ClientAddress,
-    Path(case_type): Path<String>,
-    multipart: Multipart,
-) -> Response {
-    if let Err(page) = hub.pages.limit(address) {
-        return page;
-    }
+pub async fn submit(State(hub): State<Arc<Hub>>, Path(case_type): Path<String>, multipart: Multipart) -> Response {
     let def = match definition(&hub, case_type.clone()).await {
         Ok(def) => def,
         Err(page) => return page,
@@ -213,6 +205,8 @@ pub async fn submit(
         portal_url: hub.pages.public_url.clone(),
     };
     let mut typed = Typed { values: values.into_iter().filter(|(k, _)| k != HONEYPOT).collect(), ..Default::default() };
+    // Every problem at once first (a cheap check, and the form's files are not copied);
+    // the command then checks the whole case again, cross-field checks among it.
     let engine = hub.engine.clone();
     let problems = match engine_call(move || {
         let problems = engine.form_problems(&form)?;

@@ -143,8 +143,9 @@ impl FromRequestParts<Arc<Hub>> for ClientAddress {
     }
 }
 
-/// The customer pages, each with the body limit it needs.
-pub fn router() -> Router<Arc<Hub>> {
+/// The customer pages, each with the body limit it needs; every post counts against its
+/// client address's limit.
+pub fn router(hub: Arc<Hub>) -> Router<Arc<Hub>> {
     let large = Router::new()
         .route("/form/{case_type}", get(form::show).post(form::submit))
         .route("/portal/cases/{reference}/documents", post(portal::add_document))
@@ -161,6 +162,22 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/portal/cases/{reference}/comments", post(portal::add_comment))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .merge(large)
+        .layer(axum::middleware::from_fn_with_state(hub, limit_posts))
+}
+
+/// A post from an address that posted too often gets the page that says to wait.
+async fn limit_posts(
+    axum::extract::State(hub): axum::extract::State<Arc<Hub>>,
+    ClientAddress(address): ClientAddress,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST {
+        if let Err(page) = hub.pages.limit(address) {
+            return page;
+        }
+    }
+    next.run(request).await
 }
 
 /// A blocking engine call off the async threads, for a page: an engine error becomes

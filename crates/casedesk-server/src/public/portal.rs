@@ -3,7 +3,7 @@
 //! a random cookie whose digest the engine keeps; a case that is not the customer's is
 //! "not found", exactly as one that does not exist.
 
-use super::{engine_call, see_other, trouble, ClientAddress, SESSION_HOURS};
+use super::{engine_call, see_other, trouble, SESSION_HOURS};
 use crate::auth;
 use crate::Hub;
 use axum::extract::rejection::FormRejection;
@@ -64,14 +64,7 @@ pub struct LinkRequest {
     email: String,
 }
 
-pub async fn request_link(
-    State(hub): State<Arc<Hub>>,
-    ClientAddress(address): ClientAddress,
-    form: Result<Form<LinkRequest>, FormRejection>,
-) -> Response {
-    if let Err(page) = hub.pages.limit(address) {
-        return page;
-    }
+pub async fn request_link(State(hub): State<Arc<Hub>>, form: Result<Form<LinkRequest>, FormRejection>) -> Response {
     let email = form.map(|Form(f)| f.email.trim().to_string()).unwrap_or_default();
     let (engine, asked, url) = (hub.engine.clone(), email.clone(), hub.pages.public_url.clone());
     let outcome = engine_call(move || {
@@ -117,14 +110,7 @@ pub async fn sign_in_page(
     hub.pages.render(StatusCode::OK, "portal_sign_in.html", json!({ "token": token }))
 }
 
-pub async fn sign_in(
-    State(hub): State<Arc<Hub>>,
-    ClientAddress(address): ClientAddress,
-    form: Result<Form<Token>, FormRejection>,
-) -> Response {
-    if let Err(page) = hub.pages.limit(address) {
-        return page;
-    }
+pub async fn sign_in(State(hub): State<Arc<Hub>>, form: Result<Form<Token>, FormRejection>) -> Response {
     let link_token = form.map(|Form(t)| t.token).unwrap_or_default();
     let session = auth::new_token();
     let (engine, session_digest) = (hub.engine.clone(), auth::digest(&session));
@@ -140,11 +126,9 @@ pub async fn sign_in(
             answer.headers_mut().insert(header::SET_COOKIE, value.parse().expect("a cookie is a header value"));
             answer
         }
-        Ok(Err(Error::InvalidField { rule, .. })) => hub.pages.render(
-            StatusCode::BAD_REQUEST,
-            "portal_start.html",
-            json!({ "error": format!("This sign-in link {}", rule.trim_start_matches("this sign-in link ")) }),
-        ),
+        Ok(Err(Error::InvalidField { rule, .. })) => {
+            hub.pages.render(StatusCode::BAD_REQUEST, "portal_start.html", json!({ "error": rule }))
+        }
         Ok(Err(e)) => trouble(&hub, &e),
         Err(page) => page,
     }
@@ -248,14 +232,10 @@ pub struct Comment {
 
 pub async fn add_comment(
     State(hub): State<Arc<Hub>>,
-    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Path(reference): Path<String>,
     form: Result<Form<Comment>, FormRejection>,
 ) -> Response {
-    if let Err(page) = hub.pages.limit(address) {
-        return page;
-    }
     let customer = match signed_in(&hub, &headers).await {
         Ok(c) => c,
         Err(page) => return page,
@@ -266,14 +246,10 @@ pub async fn add_comment(
 
 pub async fn add_document(
     State(hub): State<Arc<Hub>>,
-    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Path(reference): Path<String>,
     multipart: Multipart,
 ) -> Response {
-    if let Err(page) = hub.pages.limit(address) {
-        return page;
-    }
     let customer = match signed_in(&hub, &headers).await {
         Ok(c) => c,
         Err(page) => return page,
