@@ -11,7 +11,7 @@ packages=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libayatana-appin
   libxdo-dev libssl-dev)
 if $want_tests; then
   packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick fonts-dejavu-core python3-venv
-    postgresql chromium)
+    postgresql chromium strace)
 fi
 command -v node >/dev/null || packages+=(nodejs npm)
 

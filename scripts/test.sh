@@ -27,6 +27,21 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "Engine and shell tests"
 cargo test --workspace
 
+step "The WAL stays bounded on a disk whose every fsync takes 100 ms (held by strace)"
+# A slow disk keeps the background checkpoint busy; the writer must still get its turn.
+store_test=$(cargo test -p casedesk-core --test store --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "store":
+        print(m["executable"])')
+if strace -f -qq -o /dev/null true 2>/dev/null; then
+  (cd crates/casedesk-core && strace -f -qq --seccomp-bpf -o /dev/null -e trace=fsync,fdatasync \
+    -e inject=fsync,fdatasync:delay_exit=100000 "$store_test" --quiet the_wal_stays_small_under_continuous_writes)
+else
+  echo "not run: this machine does not permit ptrace, so strace cannot slow its fsyncs" >&2
+fi
+
 step "The engine's and the hub's tests again, with the hub's workspaces on PostgreSQL (Debian's, on 127.0.0.1)"
 # The same test binaries (the workspace build has the postgres back end), run with
 # CASEDESK_TEST_PG_URL: every test world, every hub the API tests serve, and every hub

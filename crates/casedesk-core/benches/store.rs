@@ -52,8 +52,7 @@ fn raw_reference(dir: &Path, n: usize) -> f64 {
     )
     .unwrap();
     // The same checkpointing as the engine's store: mostly off the commit path.
-    conn.pragma_update(None, "wal_autocheckpoint", casedesk_core::store::checkpoint::WRITER_CHECKPOINT_PAGES).unwrap();
-    let mut checkpointer = casedesk_core::store::Checkpointer::start(&dir.join("raw.sqlite")).unwrap();
+    let mut checkpointer = casedesk_core::store::Checkpointer::start(&dir.join("raw.sqlite"), &conn).unwrap();
     let start = Instant::now();
     for i in 0..n {
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();

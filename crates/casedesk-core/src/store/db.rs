@@ -105,8 +105,7 @@ impl Db {
         let conn = Conn::sqlite(Connection::open(path)?);
         let mut db = Db { conn, path: Some(path.to_path_buf()), checkpointer: None };
         db.prepare()?;
-        db.sqlite()?.pragma_update(None, "wal_autocheckpoint", super::checkpoint::WRITER_CHECKPOINT_PAGES)?;
-        db.checkpointer = Some(Checkpointer::start(path)?);
+        db.checkpointer = Some(Checkpointer::start(path, db.sqlite()?)?);
         Ok(db)
     }
 
