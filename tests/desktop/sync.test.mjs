@@ -223,5 +223,8 @@ test("a case a customer sends on the hub's web form reaches sam's desk", { timeo
   await s.wait(until.elementTextContains(panel, "Grace Hopper"), 5000, "with its customer");
   await s.wait(until.elementTextContains(panel.findElement(By.css("[data-testid=interactions]")), "Web"), 5000);
   await s.wait(until.elementLocated(By.css("[data-testid='attachment-statement.pdf']")), 5000, "and the file she sent");
+  await s.wait(until.elementTextContains(panel, "by Grace Hopper (web form)"), 5000, "the form's work shown as hers");
+  // The desk's case list was read again after the pull that brought it.
+  await waitForText(s, "[data-testid=cases]", new RegExp(reference), 5000, `${reference} in sam's case list`);
   writeFileSync(join(artifacts, "sync-web-form-case.png"), await s.takeScreenshot(), "base64");
 });

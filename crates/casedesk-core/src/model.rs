@@ -369,6 +369,10 @@ pub struct CaseDetail {
     /// portal (the `author`/`added_by` to show as the customer).
     #[serde(default)]
     pub customer_author: Option<String>,
+    /// Who stands for the hub's web form on this case, when the customer sent the case
+    /// through it (the `actor`/`added_by` to show as the customer's form).
+    #[serde(default)]
+    pub web_form_author: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -90,6 +90,9 @@ fn a_form_checks_every_field_at_once_then_makes_the_case_its_customer_and_contac
     assert_eq!(detail.interactions[0].channel, casedesk_core::model::Channel::Web);
     assert_eq!(detail.attachments[0].file_name, "invoice.pdf");
     assert!(!detail.tasks.is_empty(), "its first task started");
+    // The desk shows what the form did (the case, its file) as the customer's.
+    assert_eq!(detail.web_form_author.as_deref(), Some(detail.history[0].actor.as_str()));
+    assert_eq!(detail.web_form_author.as_deref(), Some(detail.attachments[0].added_by.as_str()));
 
     // The same address again is the same customer, whatever name was typed.
     let mut again = form("GRACE@example.com", "INV-654321");
@@ -206,6 +209,8 @@ fn a_customer_sees_and_comments_on_their_own_cases_only() {
     assert_eq!(view.documents.len(), 1);
     let detail = w.engine.case_detail(created(&mine)).unwrap();
     assert!(detail.notes.iter().any(|n| n.body == "Any news?" && n.author == as_kim.user_id), "the agent sees it");
+    let by_desk = w.engine.case_detail(created(&w.engine.execute(&alex(), new_case("Modem")).unwrap())).unwrap();
+    assert_eq!(by_desk.web_form_author, None, "a case made on a desk has no web form");
 
     let other = Command::AddCustomerComment { case_id: created(&theirs), body: "let me in".into() };
     assert!(matches!(w.engine.execute(&as_kim, other).unwrap_err(), Error::NotFound { .. }));

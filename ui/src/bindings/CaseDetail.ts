@@ -31,4 +31,9 @@ stages: Array<StageName>,
  * Who the case's customer is when they write a note or add a file in the status
  * portal (the `author`/`added_by` to show as the customer).
  */
-customer_author: string | null, };
+customer_author: string | null, 
+/**
+ * Who stands for the hub's web form on this case, when the customer sent the case
+ * through it (the `actor`/`added_by` to show as the customer's form).
+ */
+web_form_author: string | null, };

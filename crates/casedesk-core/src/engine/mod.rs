@@ -570,6 +570,10 @@ impl Engine {
                 notes: db.notes_of_case(id)?,
                 attachments: db.attachments_of_case(id)?,
                 interactions: db.interactions_of_case(id)?,
+                web_form_author: history
+                    .iter()
+                    .any(|e| e.actor == permissions::WEB_ACTOR)
+                    .then(|| permissions::WEB_ACTOR.to_string()),
                 history,
                 customer_author: case.customer_id.map(|c| permissions::customer_actor(c).user_id),
                 customer,
