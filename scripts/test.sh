@@ -35,9 +35,9 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "store":
         print(m["executable"])')
-if strace -f -qq -o /dev/null true 2>/dev/null; then
-  (cd crates/casedesk-core && strace -f -qq --seccomp-bpf -o /dev/null -e trace=fsync,fdatasync \
-    -e inject=fsync,fdatasync:delay_exit=100000 "$store_test" --quiet the_wal_stays_small_under_continuous_writes)
+slow_fsync=(strace -f -qq --seccomp-bpf -o /dev/null -e trace=fsync,fdatasync -e inject=fsync,fdatasync:delay_exit=100000)
+if "${slow_fsync[@]}" true 2>/dev/null; then
+  (cd crates/casedesk-core && "${slow_fsync[@]}" "$store_test" --quiet the_wal_stays_small_under_continuous_writes)
 else
   echo "not run: this machine does not permit ptrace, so strace cannot slow its fsyncs" >&2
 fi
