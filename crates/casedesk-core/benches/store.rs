@@ -43,6 +43,26 @@ fn fresh_engine(dir: &Path) -> Engine {
     engine
 }
 
+/// With BENCH_WITHOUT_CHANGE_CAPTURE set, drops the sync's change-capture triggers from the
+/// open workspace `file`, to measure their share of a write.
+fn maybe_without_change_capture(file: &Path) {
+    if std::env::var_os("BENCH_WITHOUT_CHANGE_CAPTURE").is_none() {
+        return;
+    }
+    let conn = rusqlite::Connection::open(file).unwrap();
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'changed!_%' ESCAPE '!'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!triggers.is_empty(), "the workspace has change-capture triggers");
+    for t in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
+    }
+}
+
 fn raw_reference(dir: &Path, n: usize) -> f64 {
     let conn = rusqlite::Connection::open(dir.join("raw.sqlite")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
@@ -100,6 +120,7 @@ fn same_rows_by_hand(dir: &Path, n: usize) -> f64 {
     drop(engine);
     let mut db =
         casedesk_core::store::Db::open(&dir.join(casedesk_core::engine::DB_FILE), OpenOptions::default()).unwrap();
+    maybe_without_change_capture(&dir.join(casedesk_core::engine::DB_FILE));
     let conn = db.connection().as_sqlite_mut().unwrap();
     let start = Instant::now();
     for i in 0..n {
@@ -242,6 +263,7 @@ fn main() {
     for rule in engine.notification_rules().unwrap() {
         engine.execute(&Actor::system(), Command::RemoveNotificationRule { id: rule.id }).unwrap();
     }
+    maybe_without_change_capture(&base.join("rate").join(casedesk_core::engine::DB_FILE));
     let customer = add_customer(&engine);
     let create = create_rate(&engine, customer, n);
     drop(engine);
