@@ -5,6 +5,7 @@
 
 #[path = "../../casedesk-core/tests/common/mod.rs"]
 mod common;
+mod served;
 
 use casedesk_core::model::Role;
 use casedesk_core::{demo, Actor, Command, Engine, SystemClock};
@@ -43,18 +44,7 @@ fn serve_with(clock: Arc<dyn casedesk_core::Clock>) -> Served {
 
 /// Serves a hub over `engine` on a port of its own; returns its URL.
 fn listen(engine: Arc<Engine>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let app = router(Hub::new(engine));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    url
+    served::listen(|_| router(Hub::new(engine)))
 }
 
 impl Served {

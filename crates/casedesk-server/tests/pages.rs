@@ -5,6 +5,7 @@
 
 #[path = "../../casedesk-core/tests/common/mod.rs"]
 mod common;
+mod served;
 
 use casedesk_core::{demo, Engine, SystemClock};
 use casedesk_server::public::{Pages, FORM_MAX_BYTES, LINKS_PER_MINUTE, POSTS_PER_MINUTE};
@@ -27,17 +28,7 @@ fn serve() -> Served {
     let (engine, database) = common::open_hub(dir.path(), Arc::new(SystemClock));
     let engine = Arc::new(engine);
     demo::seed(&engine).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let app = router(Hub::serving(engine.clone(), Pages::new(&url, false)))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async {
-            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
-        });
-    });
+    let url = served::listen(|url| router(Hub::serving(engine.clone(), Pages::new(url, false))));
     let http = Client::builder().redirect(Policy::none()).build().unwrap();
     Served { url, engine, http, _dir: dir, _database: database }
 }
